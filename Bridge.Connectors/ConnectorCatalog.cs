@@ -1,0 +1,11 @@
+using Bridge.Connectors.Abstractions;
+
+namespace Bridge.Connectors;
+
+/// <summary>The connector types this build knows, by their <c>type:</c> value. Each backend adds its factory here.</summary>
+public static class ConnectorCatalog
+{
+    public static IReadOnlyList<IConnectorFactory> BuiltIn { get; } =
+    [
+    ];
+}

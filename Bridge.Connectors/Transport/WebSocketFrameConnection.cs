@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Net.WebSockets;
+
+namespace Bridge.Connectors.Transport;
+
+/// <summary>A <see cref="ClientWebSocket"/> that reads whole messages into pooled buffers.</summary>
+public sealed class WebSocketFrameConnection : IFrameConnection
+{
+    private const int InitialBufferBytes = 4096;
+
+    private readonly ClientWebSocket _socket;
+    private readonly WebSocketEndpointOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private long _lastReceived;
+
+    private WebSocketFrameConnection(ClientWebSocket socket, WebSocketEndpointOptions options, TimeProvider time)
+    {
+        _socket = socket;
+        _options = options;
+        _time = time;
+        _lastReceived = time.GetTimestamp();
+    }
+
+    public string Description => _options.SafeDescription;
+
+    public long LastReceivedTimestamp => Volatile.Read(ref _lastReceived);
+
+    public WebSocketState State => _socket.State;
+
+    public static async Task<WebSocketFrameConnection> ConnectAsync(WebSocketEndpointOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            if (options.KeepAliveInterval is { } keepAlive)
+            {
+                socket.Options.KeepAliveInterval = keepAlive;
+            }
+
+            if (options.AllowUntrustedCertificate)
+            {
+#pragma warning disable CA5359 // Opt-in per connector (allowUntrustedCertificate) for test rigs with self-signed certificates.
+                socket.Options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+            }
+
+            foreach (var (name, value) in options.Headers ?? new Dictionary<string, string>())
+            {
+                socket.Options.SetRequestHeader(name, value);
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            try
+            {
+                await socket.ConnectAsync(options.Url, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"connecting to {options.SafeDescription} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s");
+            }
+
+            return new WebSocketFrameConnection(socket, options, time);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, FrameKind kind, CancellationToken cancellationToken)
+    {
+        var type = kind == FrameKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _socket.SendAsync(payload, type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public async ValueTask<ReceivedFrame> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length >= _options.MaxFrameBytes)
+                    {
+                        await CloseTooLargeAsync().ConfigureAwait(false);
+                        throw new FrameTooLargeException(length + 1L, _options.MaxFrameBytes);
+                    }
+
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxFrameBytes));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var room = Math.Min(buffer.Length, _options.MaxFrameBytes) - length;
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return ReceivedFrame.Closed((int?)_socket.CloseStatus, _socket.CloseStatusDescription);
+                }
+
+                length += result.Count;
+                if (result.EndOfMessage)
+                {
+                    var kind = result.MessageType == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary;
+                    return new ReceivedFrame(kind, buffer, length);
+                }
+
+                if (length >= _options.MaxFrameBytes)
+                {
+                    await CloseTooLargeAsync().ConfigureAwait(false);
+                    throw new FrameTooLargeException(length + 1L, _options.MaxFrameBytes);
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private async Task CloseTooLargeAsync()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "frame too large", cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer may already be gone; the caller aborts the session anyway.
+        }
+
+        _socket.Abort();
+    }
+
+    public async Task CloseAsync(string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _socket.Abort();
+        }
+    }
+
+    public void Abort() => _socket.Abort();
+
+    public ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        _sendLock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command. On a fresh Debian machine it installs what the tests need (rabbitmq-server
+# from Debian's packages, npm's msgpack-lite for the RTM codec cross-check), starts a private
+# RabbitMQ broker for the tests, runs them, and stops the broker afterwards whatever happened.
+# Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter Category!=Reliability]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port=${BRIDGE_TEST_RABBITMQ_PORT:-25672}
+bash scripts/broker.sh wipe "$port"
+trap 'bash scripts/broker.sh stop "$port"' EXIT
+export BRIDGE_TEST_RABBITMQ_URL=$(bash scripts/broker.sh start "$port")
+export BRIDGE_TEST_RABBITMQ_PORT=$port
+
+if [ -f tools/msgpack-crosscheck/package.json ] && [ ! -d tools/msgpack-crosscheck/node_modules/msgpack-lite ]; then
+  echo "[test] installing msgpack-lite for the codec cross-check"
+  (cd tools/msgpack-crosscheck && npm install --no-audit --no-fund --silent >/dev/null)
+fi
+
+echo "[test] running the tests"
+results="${TMPDIR:-/tmp}/bridge-test-results"
+rm -rf "$results"
+set +e
+dotnet test Bridge.sln -c Release --logger "console;verbosity=normal" --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
+rc=$?
+set -e
+# One plain closing line that any CI reader understands.
+python3 - "$results" <<'PY' || true
+import sys, glob, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
+    c = ET.parse(f).getroot().find(".//{*}Counters")
+    if c is not None:
+        passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)); skipped += int(c.get("notExecuted", 0))
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $rc
