@@ -43,14 +43,22 @@ public static partial class ConfigLoader
 
     public static BridgeConfig? TryLoad(string yaml, string file, IEnumerable<IConnectorFactory> factories, ConfigErrors errors, Func<string, string?>? environment = null)
     {
+        var references = new List<string>();
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(new StringReader(EnvironmentSubstitution.Protect(yaml, references)));
         }
         catch (YamlException ex)
         {
             errors.Add(file, (int)ex.Start.Line, (int)ex.Start.Column, "(syntax)", $"not valid YAML: {ex.InnerException?.Message ?? ex.Message}");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner can fail this way on a document cut off in the middle of a flow collection.
+            var lines = yaml.Split('\n').Length;
+            errors.Add(file, lines, 1, "(syntax)", "not valid YAML: the file ends inside an unclosed [ ] or { } collection");
             return null;
         }
 
@@ -60,7 +68,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        var tree = new YamlTree(file, errors, environment ?? Environment.GetEnvironmentVariable);
+        var tree = new YamlTree(file, errors, environment ?? Environment.GetEnvironmentVariable, references);
         var sections = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         foreach (var (k, v) in root.Children)
         {
@@ -80,8 +88,8 @@ public static partial class ConfigLoader
         var health = ReadHealth(tree, sections.GetValueOrDefault("health"));
         var delivery = ReadDelivery(tree, sections.GetValueOrDefault("delivery"));
         var byType = factories.ToDictionary(f => f.Type, StringComparer.Ordinal);
-        var connectors = ReadConnectors(tree, sections.GetValueOrDefault("connectors"), byType);
-        var names = connectors.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var connectors = ReadConnectors(tree, sections.GetValueOrDefault("connectors"), byType, names);
         var users = ReadUsers(tree, sections.GetValueOrDefault("users"), names);
         var routes = ReadRoutes(tree, sections.GetValueOrDefault("routes"), names);
 
@@ -170,7 +178,8 @@ public static partial class ConfigLoader
         return config;
     }
 
-    private static List<ConnectorConfig> ReadConnectors(YamlTree tree, YamlNode? node, Dictionary<string, IConnectorFactory> factories)
+    /// <summary>Reads the connectors; <paramref name="names"/> gets every well-formed name, even of a connector with errors, so routes naming it do not report it twice.</summary>
+    private static List<ConnectorConfig> ReadConnectors(YamlTree tree, YamlNode? node, Dictionary<string, IConnectorFactory> factories, HashSet<string> names)
     {
         var result = new List<ConnectorConfig>();
         if (node is not YamlMappingNode map || map.Children.Count == 0)
@@ -186,6 +195,12 @@ public static partial class ConfigLoader
             if (!ConnectorName().IsMatch(name))
             {
                 tree.Error(k, key, "a connector name uses letters, digits, '-' and '_' and starts with a letter");
+                continue;
+            }
+
+            if (!names.Add(name))
+            {
+                tree.Error(k, key, "connector name is used twice");
                 continue;
             }
 
@@ -337,7 +352,7 @@ public static partial class ConfigLoader
         {
             tree.Error(map, key, "a route has either mirror: (two or more endpoints) or from: and to:");
         }
-        else if (isMirror && mirror.Count < 2 && nodes["mirror"] is YamlSequenceNode)
+        else if (isMirror && nodes["mirror"] is YamlSequenceNode { Children.Count: < 2 })
         {
             tree.Error(nodes["mirror"], $"{key}.mirror", "a mirror needs at least two endpoints");
         }

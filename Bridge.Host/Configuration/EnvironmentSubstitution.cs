@@ -1,64 +1,92 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Bridge.Host.Configuration;
 
 /// <summary>
-/// Replaces <c>${NAME}</c> and <c>${NAME:-default}</c> in a scalar with environment variables.
-/// <c>$${</c> writes a literal <c>${</c>. A variable that is unset and has no default is an error.
+/// <c>${NAME}</c> and <c>${NAME:-default}</c> references to environment variables; <c>$${</c>
+/// writes a literal <c>${</c>. References are swapped for inert tokens before the YAML is parsed
+/// (so <c>{ password: ${PW} }</c> in a flow mapping parses, and a value containing YAML syntax
+/// cannot change the file's structure), then resolved scalar by scalar, where an unset variable
+/// without a default is reported at that scalar's position.
 /// </summary>
-public static class EnvironmentSubstitution
+public static partial class EnvironmentSubstitution
 {
-    public static string Apply(string value, Func<string, string?> lookup, List<string> missing)
+    private const string TokenPrefix = "__bridge_env_";
+
+    /// <summary>Replaces every reference in the raw file with a token; <paramref name="references"/> gets the expressions.</summary>
+    public static string Protect(string yaml, List<string> references)
     {
-        if (!value.Contains("${", StringComparison.Ordinal))
+        if (!yaml.Contains('$', StringComparison.Ordinal))
         {
-            return value;
+            return yaml;
         }
 
-        var result = new StringBuilder(value.Length);
+        var result = new StringBuilder(yaml.Length);
         var i = 0;
-        while (i < value.Length)
+        while (i < yaml.Length)
         {
-            if (value[i] == '$' && i + 2 < value.Length && value[i + 1] == '$' && value[i + 2] == '{')
+            if (yaml[i] == '$' && i + 2 < yaml.Length && yaml[i + 1] == '$' && yaml[i + 2] == '{')
             {
-                result.Append("${");
+                result.Append(TokenPrefix).Append("lit__");
                 i += 3;
                 continue;
             }
 
-            if (value[i] == '$' && i + 1 < value.Length && value[i + 1] == '{')
+            if (yaml[i] == '$' && i + 1 < yaml.Length && yaml[i + 1] == '{')
             {
-                var end = value.IndexOf('}', i + 2);
-                if (end < 0)
+                var end = yaml.IndexOfAny(['}', '\n'], i + 2);
+                if (end > 0 && yaml[end] == '}')
                 {
-                    result.Append(value, i, value.Length - i);
-                    break;
+                    result.Append(TokenPrefix).Append(references.Count.ToString(CultureInfo.InvariantCulture)).Append("__");
+                    references.Add(yaml[(i + 2)..end]);
+                    i = end + 1;
+                    continue;
                 }
-
-                var expression = value[(i + 2)..end];
-                var sep = expression.IndexOf(":-", StringComparison.Ordinal);
-                var name = sep >= 0 ? expression[..sep] : expression;
-                var fallback = sep >= 0 ? expression[(sep + 2)..] : null;
-                var found = lookup(name);
-                if (string.IsNullOrEmpty(found))
-                {
-                    if (fallback is null)
-                    {
-                        missing.Add(name);
-                    }
-
-                    found = fallback ?? string.Empty;
-                }
-
-                result.Append(found);
-                i = end + 1;
-                continue;
             }
 
-            result.Append(value[i]);
+            result.Append(yaml[i]);
             i++;
         }
 
         return result.ToString();
     }
+
+    /// <summary>Resolves the tokens in one scalar; names of unset variables without a default go to <paramref name="missing"/>.</summary>
+    public static string Resolve(string value, IReadOnlyList<string> references, Func<string, string?> lookup, List<string> missing)
+    {
+        if (!value.Contains(TokenPrefix, StringComparison.Ordinal))
+        {
+            return value;
+        }
+
+        return Token().Replace(value, m =>
+        {
+            if (m.Groups[1].Value == "lit")
+            {
+                return "${";
+            }
+
+            var expression = references[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)];
+            var sep = expression.IndexOf(":-", StringComparison.Ordinal);
+            var name = sep >= 0 ? expression[..sep] : expression;
+            var fallback = sep >= 0 ? expression[(sep + 2)..] : null;
+            var found = lookup(name);
+            if (!string.IsNullOrEmpty(found))
+            {
+                return found;
+            }
+
+            if (fallback is null)
+            {
+                missing.Add(name);
+            }
+
+            return fallback ?? string.Empty;
+        });
+    }
+
+    [GeneratedRegex("__bridge_env_(lit|[0-9]+)__")]
+    private static partial Regex Token();
 }

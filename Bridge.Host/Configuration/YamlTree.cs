@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace Bridge.Host.Configuration;
 
 /// <summary>Helpers over YamlDotNet's node tree: positions, scalars with <c>${ENV}</c> substitution, flattening.</summary>
-internal sealed class YamlTree(string file, ConfigErrors errors, Func<string, string?> environment)
+internal sealed class YamlTree(string file, ConfigErrors errors, Func<string, string?> environment, IReadOnlyList<string> references)
 {
     public string File => file;
 
@@ -22,7 +22,7 @@ internal sealed class YamlTree(string file, ConfigErrors errors, Func<string, st
     public string Scalar(YamlScalarNode node, string key)
     {
         var missing = new List<string>();
-        var text = EnvironmentSubstitution.Apply(node.Value ?? string.Empty, environment, missing);
+        var text = EnvironmentSubstitution.Resolve(node.Value ?? string.Empty, references, environment, missing);
         foreach (var name in missing)
         {
             Error(node, key, $"environment variable {name} is not set (write ${{{name}:-default}} for a default)");

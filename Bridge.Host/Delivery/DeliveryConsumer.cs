@@ -55,7 +55,7 @@ public sealed class DeliveryConsumer(
         {
             DeliveryLog.Skipped(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), reason);
             BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", "unsupported"));
-            await context.Publish(new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow()), ct).ConfigureAwait(false);
+            await PublishOutcomeAsync(context, new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow())).ConfigureAwait(false);
             return;
         }
 
@@ -125,7 +125,24 @@ public sealed class DeliveryConsumer(
         BridgeTelemetry.Relayed.Add(1, tags);
         BridgeTelemetry.RelayLatency.Record(latency, tags);
         DeliveryLog.Delivered(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), nativeId, latency);
-        await context.Publish(new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency), context.CancellationToken).ConfigureAwait(false);
+        await PublishOutcomeAsync(context, new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Outcome events are notifications for observers: a failure to publish one is logged, never
+    /// allowed to fault the delivery (which would dead-letter a message the target already has).
+    /// </summary>
+    private async Task PublishOutcomeAsync<T>(ConsumeContext context, T outcome)
+        where T : class
+    {
+        try
+        {
+            await context.Publish(outcome, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            DeliveryLog.OutcomeNotPublished(logger, typeof(T).Name, ex.Message);
+        }
     }
 
     private async Task FailAsync(ConsumeContext<DeliverMessage> context, DeliveryFailureKind kind, string reason, int attempts)
@@ -134,7 +151,7 @@ public sealed class DeliveryConsumer(
         DeliveryLog.GaveUp(logger, d.EventId, d.Target.ToString(), attempts, reason);
         BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", kind.ToString()));
         Activity.Current?.SetStatus(ActivityStatusCode.Error, reason);
-        await context.Publish(new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, kind, reason, attempts, time.GetUtcNow()), context.CancellationToken).ConfigureAwait(false);
+        await PublishOutcomeAsync(context, new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, kind, reason, attempts, time.GetUtcNow())).ConfigureAwait(false);
         throw new DeliveryFailedException($"{kind}: {reason}");
     }
 

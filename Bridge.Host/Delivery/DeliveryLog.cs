@@ -21,4 +21,7 @@ internal static partial class DeliveryLog
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "{Target} is not connected; holding {EventId} until it is back")]
     public static partial void Holding(ILogger logger, string target, Guid eventId);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Could not publish {EventType}: {Reason}")]
+    public static partial void OutcomeNotPublished(ILogger logger, string eventType, string reason);
 }

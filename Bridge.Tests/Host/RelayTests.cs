@@ -171,7 +171,7 @@ public class RelayTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_delete_reaches_the_mirrored_copies_through_the_id_map()
+    public async Task A_reply_points_at_the_mirrored_copy_on_every_other_side()
     {
         string a = Unique("a"), b = Unique("b"), c = Unique("c");
         await using var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
@@ -186,5 +186,26 @@ public class RelayTests(ITestOutputHelper output)
 
         Assert.Equal("orig-1", alpha.Delivered[0].ReplyTo);
         Assert.Equal(gamma.Delivered[0].NativeId, gamma.Delivered[1].ReplyTo);
+    }
+
+    [Fact]
+    public async Task A_delete_removes_the_mirrored_copies_and_an_unknown_target_is_skipped()
+    {
+        string a = Unique("a"), b = Unique("b"), c = Unique("c");
+        await using var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
+        var alpha = LoopbackBackend.Get(a);
+        var beta = LoopbackBackend.Get(b);
+        var gamma = LoopbackBackend.Get(c);
+
+        alpha.Post("room/lobby", "u1", "to be deleted", nativeId: "orig-7");
+        await Eventually.TrueAsync(() => beta.Delivered.Count == 1 && gamma.Delivered.Count == 1, TimeSpan.FromSeconds(20), "the copies arrived");
+        alpha.DeleteMessage("room/lobby", "u1", "never-relayed");
+        alpha.DeleteMessage("room/lobby", "u1", "orig-7");
+        await Eventually.TrueAsync(() => beta.Deleted.Count == 1 && gamma.Deleted.Count == 1, TimeSpan.FromSeconds(20), "both copies were deleted");
+
+        Assert.Equal([beta.Delivered[0].NativeId], beta.Deleted);
+        Assert.Equal([gamma.Delivered[0].NativeId], gamma.Deleted);
+        Assert.Single(beta.Delivered);
+        Assert.Contains(bridge.Logs.Lines, l => l.Contains("never-relayed", StringComparison.Ordinal) && l.Contains("Skipped", StringComparison.Ordinal));
     }
 }

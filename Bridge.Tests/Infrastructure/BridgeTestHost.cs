@@ -37,7 +37,7 @@ public sealed class BridgeTestHost : IAsyncDisposable
         var provider = new TestLoggerProvider(output);
         var host = BridgeHostBuilder.Build(config, Factories, logging: b =>
         {
-            b.SetMinimumLevel(LogLevel.Information);
+            b.SetMinimumLevel(LogLevel.Debug);
             b.AddProvider(provider);
         });
         await host.StartAsync();

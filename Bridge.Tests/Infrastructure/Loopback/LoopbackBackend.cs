@@ -5,7 +5,7 @@ using Bridge.Contracts.V1;
 namespace Bridge.Tests.Infrastructure.Loopback;
 
 /// <summary>A message a simulated user posted on a loopback backend, pushed to the bridge until acknowledged.</summary>
-public sealed record LoopbackPush(string Conversation, string SenderId, string? SenderName, MessageBody Body, string NativeId, Guid? OriginMarker = null, string? ReplyTo = null);
+public sealed record LoopbackPush(string Conversation, string SenderId, string? SenderName, MessageBody Body, string NativeId, Guid? OriginMarker = null, string? ReplyTo = null, string? DeletesNativeId = null);
 
 /// <summary>What the bridge delivered to a loopback backend.</summary>
 public sealed record LoopbackDelivery(string Conversation, MessageBody Body, string IdempotencyKey, string NativeId, string? ReplyTo, Guid EventId);
@@ -58,6 +58,10 @@ public sealed class LoopbackBackend
         Push(push);
         return push.NativeId;
     }
+
+    /// <summary>A simulated user deletes (revokes) a message.</summary>
+    public void DeleteMessage(string conversation, string senderId, string nativeId) =>
+        Push(new LoopbackPush(conversation, senderId, null, new MessageBody(BodyKind.System, null), $"del-{nativeId}", DeletesNativeId: nativeId));
 
     /// <summary>Pushes the same message again, as a backend does after a lost acknowledgement.</summary>
     public void Redeliver(LoopbackPush push) => _pushes.Writer.TryWrite(push);

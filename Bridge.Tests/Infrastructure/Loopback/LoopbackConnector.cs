@@ -40,7 +40,9 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
             await foreach (var push in _backend.Pushes.ReadAllAsync(stoppingToken))
             {
                 await inFlight.WaitAsync(stoppingToken);
-                var task = sink.PostedAsync(ToEvent(push), stoppingToken);
+                var task = push.DeletesNativeId is null
+                    ? sink.PostedAsync(ToEvent(push), stoppingToken)
+                    : sink.DeletedAsync(ToDelete(push), stoppingToken);
                 _ = task.ContinueWith(
                     t =>
                     {
@@ -78,6 +80,12 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
         var eventId = push.OriginMarker ?? EventIds.ForIngest(Name, $"{push.Conversation}/{push.NativeId}");
         var now = context.Time.GetUtcNow();
         return new MessagePosted(eventId, conversation, new Participant(Name, push.SenderId, push.SenderName), push.Body, push.NativeId, now, now, push.ReplyTo);
+    }
+
+    private MessageDeleted ToDelete(LoopbackPush push)
+    {
+        var conversation = EndpointRef.TryParsePath(Name, push.Conversation, out _) ?? throw new InvalidOperationException(push.Conversation);
+        return new MessageDeleted(EventIds.ForIngest(Name, $"{push.Conversation}/{push.NativeId}"), conversation, new Participant(Name, push.SenderId), push.DeletesNativeId!, context.Time.GetUtcNow());
     }
 
     public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
