@@ -21,6 +21,8 @@ public static class BridgeCli
                 return Validate(rest);
             case "run":
                 return await RunBridgeAsync(rest).ConfigureAwait(false);
+            case "healthcheck":
+                return await HealthCheckAsync(rest).ConfigureAwait(false);
             case "help" or "--help" or "-h":
                 PrintUsage(Console.Out);
                 return 0;
@@ -88,8 +90,26 @@ public static class BridgeCli
         return 0;
     }
 
+    /// <summary>For container health checks (the runtime image has no curl): GET /healthz, exit 0 when it answers 200.</summary>
+    private static async Task<int> HealthCheckAsync(string[] args)
+    {
+        var url = args.Length > 0 ? args[0] : "http://127.0.0.1:8088/healthz";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(url)).ConfigureAwait(false);
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"{url}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
     private static void PrintUsage(TextWriter writer) => writer.WriteLine("""
         usage: Bridge.Host [run] [--config FILE]   run the bridge (FILE: $BRIDGE_CONFIG or bridge.yaml)
                Bridge.Host validate FILE           check a configuration file and list every error
+               Bridge.Host healthcheck [URL]       exit 0 when the health endpoint answers (default http://127.0.0.1:8088/healthz)
         """);
 }

@@ -129,9 +129,9 @@ public static partial class ConfigLoader
         var provider = r.Enum("provider", StoreProvider.Sqlite);
         var path = r.String("path", "bridge.db");
         var cs = r.OptionalSecret("connectionString");
-        if (provider == StoreProvider.Postgres && cs is null)
+        if (provider == StoreProvider.Postgres)
         {
-            r.Error("connectionString", "is required when provider is postgres");
+            r.Error("provider", "postgres is not available in this build yet; use sqlite (one instance per store file)");
         }
 
         r.ReportUnknownKeys();

@@ -26,7 +26,10 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
 
     public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.Room, EndpointKind.Group, EndpointKind.User), Deletes: true, Replies: true);
 
-    public ConnectorStatus Status => _status;
+    /// <summary>Connected while the backend is up; a down backend reads as a transient disconnect.</summary>
+    public ConnectorStatus Status => _backend.Down && _status.State == SessionState.Connected
+        ? new ConnectorStatus(SessionState.TransientDisconnect, "backend is down", _status.Since)
+        : _status;
 
     public event Action<ConnectorStatus>? StatusChanged;
 
