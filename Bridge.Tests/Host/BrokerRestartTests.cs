@@ -16,17 +16,7 @@ public class BrokerRestartTests(ITestOutputHelper output)
     public async Task Restarting_the_broker_in_the_middle_of_1000_messages_delivers_all_exactly_once()
     {
         string a = $"a-{Guid.NewGuid():N}", b = $"b-{Guid.NewGuid():N}";
-        var yaml = $$"""
-            {{RabbitMqBroker.BusYaml($"t-{Guid.NewGuid():N}")}}
-            store: { path: {{BridgeTestHost.TempDatabase()}} }
-            health: { enabled: false }
-            connectors:
-              alpha: { type: loopback, backend: {{a}} }
-              beta: { type: loopback, backend: {{b}} }
-            routes:
-              - mirror: [alpha: room/1, beta: room/2]
-                format: "{text}"
-            """;
+        var yaml = BridgeTestHost.TwoLoopbackYaml(a, b, routeExtra: "format: \"{text}\"");
         await using var bridge = await BridgeTestHost.StartAsync(yaml, output);
         var alpha = LoopbackBackend.Get(a);
         var beta = LoopbackBackend.Get(b);

@@ -13,16 +13,7 @@ public class HealthTests(ITestOutputHelper output)
     public async Task Readiness_follows_the_bus_and_every_connector_while_liveness_stays_up()
     {
         string a = $"a-{Guid.NewGuid():N}", b = $"b-{Guid.NewGuid():N}";
-        var yaml = $$"""
-            {{RabbitMqBroker.BusYaml($"t-{Guid.NewGuid():N}")}}
-            store: { path: {{BridgeTestHost.TempDatabase()}} }
-            health: { port: 0 }
-            connectors:
-              alpha: { type: loopback, backend: {{a}} }
-              beta: { type: loopback, backend: {{b}} }
-            routes:
-              - mirror: [alpha: room/1, beta: room/2]
-            """;
+        var yaml = BridgeTestHost.TwoLoopbackYaml(a, b, extra: "health: { port: 0 }");
         await using var bridge = await BridgeTestHost.StartAsync(yaml, output);
         var port = bridge.Service<HealthServer>().Port;
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };

@@ -33,14 +33,19 @@ public class RelayTests(ITestOutputHelper output)
         {extraRoute}
         """;
 
+    /// <summary>A bridge mirroring alpha room/lobby, beta group/g1 and gamma room/hall, with its three backends.</summary>
+    private async Task<(BridgeTestHost Bridge, LoopbackBackend Alpha, LoopbackBackend Beta, LoopbackBackend Gamma)> StartMirrorAsync()
+    {
+        string a = Unique("a"), b = Unique("b"), c = Unique("c");
+        var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
+        return (bridge, LoopbackBackend.Get(a), LoopbackBackend.Get(b), LoopbackBackend.Get(c));
+    }
+
     [Fact]
     public async Task Three_endpoint_mirror_relays_every_message_to_the_two_others_exactly_once_and_in_order()
     {
-        string a = Unique("a"), b = Unique("b"), c = Unique("c");
-        await using var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
-        var alpha = LoopbackBackend.Get(a);
-        var beta = LoopbackBackend.Get(b);
-        var gamma = LoopbackBackend.Get(c);
+        var (bridge, alpha, beta, gamma) = await StartMirrorAsync();
+        await using var _ = bridge;
 
         const int PerBackend = 100;
         for (var i = 0; i < PerBackend; i++)
@@ -84,11 +89,8 @@ public class RelayTests(ITestOutputHelper output)
     [Fact]
     public async Task The_bridges_own_deliveries_echoed_back_by_a_backend_are_not_relayed_again()
     {
-        string a = Unique("a"), b = Unique("b"), c = Unique("c");
-        await using var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
-        var alpha = LoopbackBackend.Get(a);
-        var beta = LoopbackBackend.Get(b);
-        var gamma = LoopbackBackend.Get(c);
+        var (bridge, alpha, beta, gamma) = await StartMirrorAsync();
+        await using var _ = bridge;
         beta.EchoDeliveries = true;
         gamma.EchoDeliveries = true;
 
@@ -151,11 +153,8 @@ public class RelayTests(ITestOutputHelper output)
     [Fact]
     public async Task A_down_target_holds_its_messages_while_the_other_targets_keep_flowing()
     {
-        string a = Unique("a"), b = Unique("b"), c = Unique("c");
-        await using var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
-        var alpha = LoopbackBackend.Get(a);
-        var beta = LoopbackBackend.Get(b);
-        var gamma = LoopbackBackend.Get(c);
+        var (bridge, alpha, beta, gamma) = await StartMirrorAsync();
+        await using var _ = bridge;
         beta.Down = true;
 
         for (var i = 0; i < 10; i++)
@@ -173,11 +172,8 @@ public class RelayTests(ITestOutputHelper output)
     [Fact]
     public async Task A_reply_points_at_the_mirrored_copy_on_every_other_side()
     {
-        string a = Unique("a"), b = Unique("b"), c = Unique("c");
-        await using var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
-        var alpha = LoopbackBackend.Get(a);
-        var beta = LoopbackBackend.Get(b);
-        var gamma = LoopbackBackend.Get(c);
+        var (bridge, alpha, beta, gamma) = await StartMirrorAsync();
+        await using var _ = bridge;
 
         alpha.Post("room/lobby", "u1", "first", nativeId: "orig-1");
         await Eventually.TrueAsync(() => beta.Delivered.Count == 1 && gamma.Delivered.Count == 1, TimeSpan.FromSeconds(20), "the copies arrived");
@@ -191,11 +187,8 @@ public class RelayTests(ITestOutputHelper output)
     [Fact]
     public async Task A_delete_removes_the_mirrored_copies_and_an_unknown_target_is_skipped()
     {
-        string a = Unique("a"), b = Unique("b"), c = Unique("c");
-        await using var bridge = await BridgeTestHost.StartAsync(MirrorYaml(a, b, c), output);
-        var alpha = LoopbackBackend.Get(a);
-        var beta = LoopbackBackend.Get(b);
-        var gamma = LoopbackBackend.Get(c);
+        var (bridge, alpha, beta, gamma) = await StartMirrorAsync();
+        await using var _ = bridge;
 
         alpha.Post("room/lobby", "u1", "to be deleted", nativeId: "orig-7");
         await Eventually.TrueAsync(() => beta.Delivered.Count == 1 && gamma.Delivered.Count == 1, TimeSpan.FromSeconds(20), "the copies arrived");

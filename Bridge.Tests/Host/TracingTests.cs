@@ -13,17 +13,10 @@ public class TracingTests(ITestOutputHelper output)
         await using var receiver = new OtlpReceiver();
         await receiver.StartAsync();
         string a = $"a-{Guid.NewGuid():N}", b = $"b-{Guid.NewGuid():N}";
-        var yaml = $$"""
-            {{RabbitMqBroker.BusYaml($"t-{Guid.NewGuid():N}")}}
-            store: { path: {{BridgeTestHost.TempDatabase()}} }
+        var yaml = BridgeTestHost.TwoLoopbackYaml(a, b, extra: $$"""
             health: { enabled: false }
             telemetry: { otlp: "{{receiver.Endpoint}}", protocol: http/protobuf, service: bridge-trace-test }
-            connectors:
-              alpha: { type: loopback, backend: {{a}} }
-              beta: { type: loopback, backend: {{b}} }
-            routes:
-              - mirror: [alpha: room/1, beta: room/2]
-            """;
+            """);
         var bridge = await BridgeTestHost.StartAsync(yaml, output);
         var alpha = LoopbackBackend.Get(a);
         var beta = LoopbackBackend.Get(b);

@@ -44,6 +44,23 @@ public sealed class BridgeTestHost : IAsyncDisposable
         return new BridgeTestHost(host, config, provider);
     }
 
+    /// <summary>
+    /// A bridge on the test broker mirroring loopback backends <paramref name="a"/> (alpha room/1)
+    /// and <paramref name="b"/> (beta room/2); <paramref name="extra"/> adds top-level sections and
+    /// <paramref name="routeExtra"/> keys of the route.
+    /// </summary>
+    public static string TwoLoopbackYaml(string a, string b, string extra = "health: { enabled: false }", string routeExtra = "") => $$"""
+        {{RabbitMqBroker.BusYaml($"t-{Guid.NewGuid():N}")}}
+        store: { path: {{TempDatabase()}} }
+        {{extra}}
+        connectors:
+          alpha: { type: loopback, backend: {{a}} }
+          beta: { type: loopback, backend: {{b}} }
+        routes:
+          - mirror: [alpha: room/1, beta: room/2]
+            {{routeExtra}}
+        """;
+
     public static string TempDatabase() => Path.Combine(Path.GetTempPath(), $"bridge-test-{Guid.NewGuid():N}.db");
 
     public async Task StopAsync()
