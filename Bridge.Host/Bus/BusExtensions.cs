@@ -18,6 +18,11 @@ public static class BusExtensions
         var bus = config.Bus;
         var topology = new BusTopology(bus.QueuePrefix, bus.RoutePartitions, bus.DeliveryPartitions);
         services.AddSingleton(topology);
+        if (bus.Transport == BusTransport.RabbitMq)
+        {
+            services.AddSingleton(new BusWatchdogOptions(bus.RecoveryWindow, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15), BusWatchdogOptions.TcpProbe(bus.RabbitMq.Host, bus.RabbitMq.Port)));
+            services.AddHostedService<BusWatchdog>();
+        }
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
         {
             o.WaitUntilStarted = true;

@@ -27,7 +27,8 @@ public sealed record BusConfig(
     int RoutePartitions,
     int DeliveryPartitions,
     int PrefetchCount,
-    string QueuePrefix);
+    string QueuePrefix,
+    TimeSpan RecoveryWindow);
 
 public sealed record RabbitMqConfig(string Host, int Port, string VirtualHost, string Username, Secret Password, bool UseSsl)
 {

@@ -38,6 +38,11 @@ public sealed class BridgeTestHost : IAsyncDisposable
         var host = BridgeHostBuilder.Build(config, Factories, logging: b =>
         {
             b.SetMinimumLevel(LogLevel.Debug);
+            if (Environment.GetEnvironmentVariable("BRIDGE_TEST_BUS_LOGS") is { Length: > 0 } level)
+            {
+                b.AddFilter("MassTransit", Enum.Parse<LogLevel>(level, ignoreCase: true));
+            }
+
             b.AddProvider(provider);
         });
         await host.StartAsync();
