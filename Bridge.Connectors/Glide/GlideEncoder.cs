@@ -242,25 +242,38 @@ public static class GlideEncoder
         End(w);
     }
 
-    /// <summary>[v1.6] forwarded ack: <c>{"seq","mid","from"}</c>, omitempty.</summary>
-    public static void AckNotifyV16(IBufferWriter<byte> output, long seq, long mid, string? from)
+    /// <summary>
+    /// A forwarded delivery ack: [HEAD] <c>{"cli_mid","seq","mid","from","to"}</c>, [v1.6]
+    /// <c>{"seq","mid","from"}</c>; omitempty.
+    /// </summary>
+    public static void AckNotify(IBufferWriter<byte> output, bool headShape, in GlideAck ack)
     {
         var w = Writer(output);
         Start(w, 0, GlideActions.AckNotify);
         w.WriteStartObject();
-        if (seq != 0)
+        if (headShape && !string.IsNullOrEmpty(ack.CliMid))
         {
-            w.WriteNumber("seq"u8, seq);
+            w.WriteString("cli_mid"u8, ack.CliMid);
         }
 
-        if (mid != 0)
+        if (ack.Seq != 0)
         {
-            w.WriteNumber("mid"u8, mid);
+            w.WriteNumber("seq"u8, ack.Seq);
         }
 
-        if (!string.IsNullOrEmpty(from))
+        if (ack.Mid != 0)
         {
-            w.WriteString("from"u8, from);
+            w.WriteNumber("mid"u8, ack.Mid);
+        }
+
+        if (!string.IsNullOrEmpty(ack.From))
+        {
+            w.WriteString("from"u8, ack.From);
+        }
+
+        if (headShape && !string.IsNullOrEmpty(ack.To))
+        {
+            w.WriteString("to"u8, ack.To);
         }
 
         w.WriteEndObject();
