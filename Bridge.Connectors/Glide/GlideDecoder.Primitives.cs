@@ -47,6 +47,19 @@ public static partial class GlideDecoder
         return Ascii.EqualsIgnoreCase(buffer[..n], lowerName);
     }
 
+    /// <summary>A string token's value; invalid UTF-8 (which the reader lets through) is a decode error.</summary>
+    private static string? Text(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new GlideDecodeException("invalid UTF-8 in JSON string");
+        }
+    }
+
     private static string ReadAction(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null)
@@ -71,12 +84,12 @@ public static partial class GlideDecoder
             }
         }
 
-        return reader.GetString()!;
+        return Text(ref reader)!;
     }
 
     private static string? String(ref Utf8JsonReader reader, string field) => reader.TokenType switch
     {
-        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.String => Text(ref reader),
         JsonTokenType.Null => null,
         _ => throw TypeError(reader, "string", field),
     };

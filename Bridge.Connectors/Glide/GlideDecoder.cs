@@ -368,7 +368,7 @@ public static partial class GlideDecoder
         try
         {
             reader.Read();
-            return reader.GetString();
+            return Text(ref reader);
         }
         catch (JsonException ex)
         {
@@ -394,7 +394,7 @@ public static partial class GlideDecoder
                 reader.Read();
                 if (match && reader.TokenType == JsonTokenType.String)
                 {
-                    return reader.GetString();
+                    return Text(ref reader);
                 }
 
                 reader.Skip();
@@ -423,9 +423,9 @@ public static partial class GlideDecoder
             reader.Read();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString()!;
+                var name = Text(ref reader)!;
                 reader.Read();
-                map[name] = reader.GetString() ?? string.Empty;
+                map[name] = Text(ref reader) ?? string.Empty;
             }
 
             return map;
