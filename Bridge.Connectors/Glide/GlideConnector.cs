@@ -47,7 +47,7 @@ public sealed class GlideConnector : IConnector
             endpoint.SafeDescription,
             async ct => await WebSocketFrameConnection.ConnectAsync(endpoint, context.Time, ct).ConfigureAwait(false),
             session,
-            options.Reconnect,
+            options.Reconnect with { SilenceWindow = options.SilenceWindow },
             _logger,
             context.Time);
         _supervisor.StatusChanged += s => StatusChanged?.Invoke(s);

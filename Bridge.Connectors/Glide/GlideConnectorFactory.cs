@@ -1,6 +1,5 @@
 using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Configuration;
-using Bridge.Connectors.Transport;
 
 namespace Bridge.Connectors.Glide;
 
@@ -68,7 +67,7 @@ public sealed class GlideConnectorFactory : ConnectorFactory<GlideOptions>
             settings.Error("silenceWindow", "must be longer than heartbeatInterval");
         }
 
-        return url is null ? null : options with { Reconnect = ReconnectPolicy.Default with { SilenceWindow = options.SilenceWindow } };
+        return url is null ? null : options;
     }
 
     protected override IConnector Create(ConnectorContext context, GlideOptions options) => new GlideConnector(context, options);

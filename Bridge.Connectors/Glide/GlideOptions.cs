@@ -45,6 +45,7 @@ public sealed record GlideOptions
     /// <summary>Largest frame sent or accepted.</summary>
     public int MaxFrameBytes { get; init; } = 1 << 20;
 
+    /// <summary>Backoff; its silence window is replaced by <see cref="SilenceWindow"/>.</summary>
     public ReconnectPolicy Reconnect { get; init; } = ReconnectPolicy.Default;
 
     public bool HasLocalTickets => DeliverSecret is not null || GatewaySecret is not null;
