@@ -42,6 +42,9 @@ internal sealed class GlideSimChannel(string id)
 
     public bool Closed { get; set; }
 
+    /// <summary>Simulates a full group message queue (the last refusal of 5.2).</summary>
+    public bool QueueFull { get; set; }
+
     /// <summary>The channel counter; the first message gets 2.</summary>
     public long Seq { get; set; } = 1;
 }

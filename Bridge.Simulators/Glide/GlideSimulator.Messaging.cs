@@ -85,6 +85,7 @@ public sealed partial class GlideSimulator
                 : (perm & GlidePerm.Write) == 0 ? "permission denied: write"
                 : channel.Muted ? "channel is muted"
                 : channel.Blocked ? "channel is blocked"
+                : channel.QueueFull ? "too many messages,the group message queue is full"
                 : null;
             if (error is not null)
             {

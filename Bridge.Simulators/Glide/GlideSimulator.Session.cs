@@ -138,6 +138,19 @@ public sealed partial class GlideSimulator
     /// <summary>One frame from a client: decode (errors answered, connection kept), then route by action.</summary>
     private void Handle(GlideSimClient client, byte[] frame)
     {
+        try
+        {
+            Route(client, frame);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The real server recovers handler panics and answers like any handler error.
+            client.Deliver(Notify(HandlerErrorSeq, GlideActions.NotifyError, ex.Message));
+        }
+    }
+
+    private void Route(GlideSimClient client, byte[] frame)
+    {
         GlideEnvelope envelope;
         try
         {

@@ -179,7 +179,7 @@ public sealed partial class GlideSimulator : IStandaloneSimulator
         }
     }
 
-    public void SetChannelState(string channel, bool? muted = null, bool? blocked = null, bool? closed = null)
+    public void SetChannelState(string channel, bool? muted = null, bool? blocked = null, bool? closed = null, bool? queueFull = null)
     {
         var c = _channels[channel];
         lock (c)
@@ -187,6 +187,7 @@ public sealed partial class GlideSimulator : IStandaloneSimulator
             c.Muted = muted ?? c.Muted;
             c.Blocked = blocked ?? c.Blocked;
             c.Closed = closed ?? c.Closed;
+            c.QueueFull = queueFull ?? c.QueueFull;
         }
     }
 

@@ -145,6 +145,20 @@ public sealed class GlideInboundTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_group_sender_is_the_envelope_from_even_when_data_from_claims_the_bridge()
+    {
+        var (rig, _, sink) = await StartAsync(output);
+        await using var _ = rig;
+        rig.Sim.CreateChannel("room");
+        rig.Sim.Subscribe("room", GlideRig.BridgeUid);
+        rig.Sim.Subscribe("room", "1001");
+        rig.Sim.SendFrame("1001", """{"ver":1,"seq":3,"action":"message.group","to":"room","data":{"cliMid":"FORGED","mid":0,"seq":1,"from":"900","to":"room","type":1,"content":"spoof","sendAt":1}}""");
+        var posted = Assert.Single(await sink.WaitForAsync<MessagePosted>(1));
+        Assert.Equal("1001", posted.Sender.NativeUserId);
+        Assert.Equal("1001:FORGED", posted.NativeMessageId);
+    }
+
+    [Fact]
     public async Task An_inbound_origin_marker_becomes_the_event_id()
     {
         var (rig, _, sink) = await StartAsync(output);

@@ -80,16 +80,21 @@ public sealed class GlideOutboundTests(ITestOutputHelper output)
         Assert.Equal(GlideActions.NotifyError, result.Code);
     }
 
-    [Fact]
-    public async Task A_muted_channel_is_rejected()
+    [Theory]
+    [InlineData("muted", "channel is muted")]
+    [InlineData("blocked", "channel is blocked")]
+    [InlineData("closed", "channel closed")]
+    [InlineData("full", "too many messages,the group message queue is full")]
+    public async Task Channel_states_are_rejected_with_the_servers_text(string state, string error)
     {
         var (rig, connector) = await StartAsync(output);
         await using var _ = rig;
         rig.Sim.CreateChannel("room");
         rig.Sim.Subscribe("room", GlideRig.BridgeUid);
-        rig.Sim.SetChannelState("room", muted: true);
+        rig.Sim.SetChannelState("room", muted: state == "muted", blocked: state == "blocked", closed: state == "closed", queueFull: state == "full");
         var result = await connector.SendAsync(Message(EndpointKind.Group, "room", "x"), CancellationToken.None);
-        Assert.Equal("channel is muted", result.Reason);
+        Assert.Equal(SendFailureKind.Rejected, result.Failure);
+        Assert.Equal(error, result.Reason);
     }
 
     [Fact]
