@@ -142,6 +142,44 @@ public sealed class GlideSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_simulator_kicks_the_older_socket_which_stays_open_as_a_temp_connection()
+    {
+        await using var rig = await GlideRig.StartAsync(output);
+        rig.Sim.CreateUser("1002");
+        using var a = await AuthenticatedAsync(rig, "1001", "2");
+        using var b = await AuthenticatedAsync(rig, "1001", "7");
+        Assert.Equal("""{"ver":1,"action":"notify.kickout","data":{"device_id":"7"}}""", await ReadAsync(a));
+
+        // The kicked socket is a temp connection now: no ticket check, and its from is tmp@….
+        await SendAsync(a, """{"ver":1,"seq":5,"action":"message.chat","to":"1002","data":{"cliMid":"T1","type":1,"content":"still here"}}""");
+        Assert.StartsWith("""{"ver":1,"action":"ack.message","data":{"cli_mid":"T1",""", await ReadAsync(a));
+        var push = Assert.Single(rig.Sim.Received("1002", GlideActions.Chat));
+        Assert.StartsWith("tmp@", System.Text.Json.JsonDocument.Parse(push.Data!).RootElement.GetProperty("from").GetString());
+
+        // The new owner of the uid needs a ticket of 40 characters that matches.
+        await SendAsync(b, """{"ver":1,"seq":6,"action":"message.chat","to":"1002","ticket":"abc","data":{"cliMid":"T2","content":"x"}}""");
+        Assert.Equal("""{"ver":1,"seq":6,"action":"notify.forbidden","data":"invalid ticket"}""", await ReadAsync(b));
+        await SendAsync(b, $$$"""{"ver":1,"seq":7,"action":"message.chat","to":"1002","ticket":"{{{new string('0', 40)}}}","data":{"cliMid":"T3","content":"x"}}""");
+        Assert.Equal("""{"ver":1,"seq":7,"action":"notify.forbidden","data":"ticket expired"}""", await ReadAsync(b));
+        var ticket = GlideTickets.Compute(rig.Sim.User("1001")!.DeliverSecret, "1001", "1002").ToUpperInvariant();
+        await SendAsync(b, $$$"""{"ver":1,"seq":8,"action":"message.chat","to":"1002","ticket":"{{{ticket}}}","data":{"cliMid":"T4","content":"x"}}""");
+        Assert.StartsWith("""{"ver":1,"action":"ack.message","data":{"cli_mid":"T4",""", await ReadAsync(b));
+    }
+
+    private static async Task<ClientWebSocket> AuthenticatedAsync(GlideRig rig, string uid, string device)
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(rig.Sim.WebSocketUrl, CancellationToken.None);
+        await ReadAsync(socket);
+        await SendAsync(socket, $"{{\"ver\":1,\"seq\":1,\"action\":\"authenticate\",\"data\":{{\"version\":1,\"credential\":\"{rig.Sim.MintCredential(uid, device)}\"}}}}");
+        Assert.Equal("{\"ver\":1,\"seq\":1,\"action\":\"notify.success\",\"data\":null}", await ReadAsync(socket));
+        return socket;
+    }
+
+    private static Task SendAsync(WebSocket socket, string json) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    [Fact]
     public async Task A_server_restart_is_followed_by_a_new_session()
     {
         await using var rig = await GlideRig.StartAsync(output);
