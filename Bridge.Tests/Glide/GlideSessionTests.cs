@@ -45,6 +45,18 @@ public sealed class GlideSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Every_reconnect_mints_a_fresh_credential_so_expiry_never_bites()
+    {
+        await using var rig = await GlideRig.StartAsync(output, o => o with { CredentialLifetime = TimeSpan.FromMilliseconds(300) });
+        var connector = rig.Start(rig.Options());
+        await GlideRig.ConnectedAsync(connector);
+        await Task.Delay(500); // setup: the first credential is now older than the server accepts
+        rig.Sim.Drop(GlideRig.BridgeUid);
+        await Eventually.TrueAsync(() => connector.Reconnects >= 1, TimeSpan.FromSeconds(5), "the drop is noticed");
+        await GlideRig.ConnectedAsync(connector, "the reconnect authenticates with a fresh credential");
+    }
+
+    [Fact]
     public async Task A_credential_of_malformed_length_makes_the_server_close_and_is_bad_credentials()
     {
         await using var rig = await GlideRig.StartAsync(output);
