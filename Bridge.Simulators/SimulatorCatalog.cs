@@ -19,6 +19,7 @@ public static class SimulatorCatalog
     public static readonly IReadOnlyDictionary<string, Func<int, IPAddress, IStandaloneSimulator>> Types =
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
+            ["glide"] = (port, bind) => new Glide.GlideSimulator(new Glide.GlideSimulatorOptions { Port = port, Bind = bind, WorldChannel = true }),
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)
