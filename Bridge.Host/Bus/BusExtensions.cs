@@ -20,8 +20,9 @@ public static class BusExtensions
         services.AddSingleton(topology);
         if (bus.Transport == BusTransport.RabbitMq)
         {
-            services.AddSingleton(new BusWatchdogOptions(bus.RecoveryWindow, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15), BusWatchdogOptions.TcpProbe(bus.RabbitMq.Host, bus.RabbitMq.Port)));
-            services.AddHostedService<BusWatchdog>();
+            services.AddSingleton(new BusWatchdogOptions(bus.RecoveryWindow, TimeSpan.FromSeconds(2), BusWatchdogOptions.TcpProbe(bus.RabbitMq.Host, bus.RabbitMq.Port)));
+            services.AddSingleton<BusWatchdog>();
+            services.AddHostedService(sp => sp.GetRequiredService<BusWatchdog>());
         }
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
         {

@@ -1,6 +1,8 @@
 using Bridge.Connectors;
 using Bridge.Connectors.Configuration;
+using Bridge.Host.Bus;
 using Bridge.Host.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Bridge.Host.Cli;
@@ -87,7 +89,7 @@ public static class BridgeCli
 
         using var host = BridgeHostBuilder.Build(config, ConnectorCatalog.BuiltIn);
         await host.RunAsync().ConfigureAwait(false);
-        return 0;
+        return host.Services.GetService<BusWatchdog>() is { Tripped: true } ? 70 : 0;
     }
 
     /// <summary>For container health checks (the runtime image has no curl): GET /healthz, exit 0 when it answers 200.</summary>

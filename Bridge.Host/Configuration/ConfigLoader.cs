@@ -119,7 +119,7 @@ public static partial class ConfigLoader
             r.Int32("deliveryPartitions", 4, 1, 256),
             r.Int32("prefetch", 64, 1, 10000),
             r.String("queuePrefix", "bridge"),
-            r.Duration("recoveryWindow", TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), TimeSpan.FromHours(1)));
+            r.Duration("recoveryWindow", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(1)));
         r.ReportUnknownKeys();
         return bus;
     }

@@ -67,6 +67,7 @@ public sealed class DeliveryConsumer(
             if (result.Succeeded)
             {
                 await RecordSuccessAsync(context, result.NativeMessageId!).ConfigureAwait(false);
+                CompleteOnlyIfStillConnected(context);
                 return;
             }
 
@@ -95,6 +96,13 @@ public sealed class DeliveryConsumer(
             await Task.Delay(delay, time, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// When the broker connection died during this consume, MassTransit has cancelled its token;
+    /// acknowledging on the dead channel can wedge the receive endpoint (a MassTransit 8 bug), so
+    /// end the consume as faulted instead: the message comes back and is recognised as delivered.
+    /// </summary>
+    internal static void CompleteOnlyIfStillConnected(ConsumeContext context) => context.CancellationToken.ThrowIfCancellationRequested();
 
     private async Task<SendResult> SendOnceAsync(IConnector connector, DeliverMessage d, CancellationToken cancellationToken)
     {

@@ -175,6 +175,7 @@ public sealed class RouterConsumer(
 
         await Task.WhenAll(sends).ConfigureAwait(false);
         RoutingLog.Routed(logger, type, eventId, source.ToString(), deliveries.Count);
+        Delivery.DeliveryConsumer.CompleteOnlyIfStillConnected(context);
     }
 
     private async Task SendOneAsync(ConsumeContext context, DeliverMessage delivery)

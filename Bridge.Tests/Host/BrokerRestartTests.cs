@@ -40,7 +40,7 @@ public class BrokerRestartTests(ITestOutputHelper output)
         await RabbitMqBroker.RestartAsync(TimeSpan.FromSeconds(2));
         output.WriteLine($"broker restarted after {before} deliveries");
         await producer;
-        await Eventually.TrueAsync(() => beta.Delivered.Count >= Total && alpha.Unacked == 0, TimeSpan.FromSeconds(180), "all 1000 were delivered and acknowledged");
+        await Eventually.TrueAsync(() => beta.Delivered.Count >= Total && alpha.Unacked == 0, TimeSpan.FromSeconds(240), "all 1000 were delivered and acknowledged");
         await Task.Delay(1000);
 
         var texts = beta.TextsIn("room/2");

@@ -19,7 +19,6 @@ public static class RabbitMqBroker
           queuePrefix: {{queuePrefix}}
           routePartitions: {{routePartitions}}
           deliveryPartitions: {{deliveryPartitions}}
-          recoveryWindow: 20s
         """;
 
     /// <summary>Stops and starts the broker (data kept), through scripts/broker.sh.</summary>
