@@ -43,17 +43,40 @@ public sealed class FaultProxy : IAsyncDisposable
     public void Refuse(bool refuse) => _refuse = refuse;
 
     /// <summary>Closes every connection now.</summary>
-    public void DropAll()
+    public void DropAll() => DropAll(graceful: null);
+
+    /// <summary>Closes every connection; <paramref name="graceful"/> (already shut down for sending) closes without a reset.</summary>
+    private void DropAll(TcpClient? graceful)
     {
         lock (_gate)
         {
             foreach (var (c, s) in _pairs)
             {
-                c.Client.Close(0);
+                if (ReferenceEquals(c, graceful))
+                {
+                    c.Client.Close();
+                }
+                else
+                {
+                    c.Client.Close(0);
+                }
+
                 s.Client.Close(0);
             }
 
             _pairs.Clear();
+        }
+    }
+
+    /// <summary>How many client connections are currently proxied.</summary>
+    public int Open
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pairs.Count;
+            }
         }
     }
 
@@ -131,9 +154,12 @@ public sealed class FaultProxy : IAsyncDisposable
                 var cut = truncate ? Interlocked.Exchange(ref _truncateNext, -1) : -1;
                 if (cut >= 0)
                 {
+                    // A graceful FIN after the partial chunk (not a reset, which may discard it):
+                    // the client reads the first bytes of a frame, then end of stream.
                     await output.WriteAsync(buffer.AsMemory(0, Math.Min(cut, n)), _stop.Token);
                     await output.FlushAsync(_stop.Token);
-                    DropAll();
+                    to.Client.Shutdown(SocketShutdown.Send);
+                    DropAll(graceful: to);
                     return;
                 }
 
@@ -148,6 +174,10 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             from.Client.Close(0);
             to.Client.Close(0);
+            lock (_gate)
+            {
+                _pairs.RemoveAll(p => ReferenceEquals(p.Client, from) || ReferenceEquals(p.Client, to));
+            }
         }
     }
 
