@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Bridge.Connectors.Abstractions;
+using Bridge.Connectors.Transport;
+using Bridge.Contracts.V1;
+using Bridge.Simulators.Hosting;
+using Bridge.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace Bridge.Tests.Transport;
+
+/// <summary>
+/// A <see cref="SessionSupervisor"/> running <see cref="ScriptedHandler"/> against a
+/// <see cref="ScriptedBackend"/> on Kestrel, optionally through a <see cref="FaultProxy"/>; records
+/// every status change (with whether <see cref="SessionSupervisor.Current"/> was set at that moment).
+/// </summary>
+internal sealed class SupervisorRig : IAsyncDisposable
+{
+    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    private readonly ConcurrentQueue<(ConnectorStatus Status, bool HasCurrent)> _statuses = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ILoggerFactory _loggers;
+    private Task? _run;
+
+    private SupervisorRig(ReconnectPolicy policy, ScriptedBackend backend, SimulatorServer server, FaultProxy? proxy, ITestOutputHelper output)
+    {
+        Backend = backend;
+        Server = server;
+        Proxy = proxy;
+        _loggers = TestLoggerProvider.Factory(output, out var logs);
+        Logs = logs;
+        var port = proxy?.Port ?? server.Port;
+        var options = new WebSocketEndpointOptions(new Uri($"ws://127.0.0.1:{port}/ws")) { ConnectTimeout = TimeSpan.FromSeconds(10) };
+        Supervisor = new SessionSupervisor(
+            "test",
+            options.SafeDescription,
+            async ct => await WebSocketFrameConnection.ConnectAsync(options, Time, ct),
+            Handler,
+            policy,
+            _loggers.CreateLogger("SessionSupervisor"),
+            Time);
+        Supervisor.StatusChanged += s => _statuses.Enqueue((s, Supervisor.Current is not null));
+    }
+
+    public ScriptedBackend Backend { get; }
+
+    public ScriptedHandler Handler { get; } = new();
+
+    public RecordingTimeProvider Time { get; } = new();
+
+    public SimulatorServer Server { get; }
+
+    public FaultProxy? Proxy { get; }
+
+    public SessionSupervisor Supervisor { get; }
+
+    public TestLoggerProvider Logs { get; }
+
+    public Task Running => _run ?? Task.CompletedTask;
+
+    public IReadOnlyList<(ConnectorStatus Status, bool HasCurrent)> History => [.. _statuses];
+
+    public IReadOnlyList<SessionState> States => [.. _statuses.Select(s => s.Status.State)];
+
+    /// <summary>A rig whose server starts now (or later, on a reserved port, when <paramref name="startServer"/> is false).</summary>
+    public static async Task<SupervisorRig> CreateAsync(ReconnectPolicy policy, ITestOutputHelper output, bool useProxy = false, bool startServer = true)
+    {
+        var backend = new ScriptedBackend();
+        var server = new SimulatorServer(backend.Map, port: startServer ? 0 : WebSocketFrameConnectionTests.FreePort());
+        FaultProxy? proxy = null;
+        if (startServer)
+        {
+            await server.StartAsync();
+        }
+
+        if (useProxy)
+        {
+            proxy = new FaultProxy(new IPEndPoint(IPAddress.Loopback, server.Port));
+            proxy.Start();
+        }
+
+        return new SupervisorRig(policy, backend, server, proxy, output);
+    }
+
+    public void Start() => _run = Supervisor.RunAsync(_stop.Token);
+
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        await Running.WaitAsync(Wait);
+    }
+
+    public int Count(SessionState state) => States.Count(s => s == state);
+
+    /// <summary>Waits until <paramref name="state"/> was reported at least <paramref name="times"/> times in all.</summary>
+    public Task WaitForAsync(SessionState state, int times = 1) =>
+        Eventually.TrueAsync(() => Count(state) >= times, Wait, $"{state} was reported {times} time(s); saw: {string.Join(", ", States)}");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await Running.WaitAsync(Wait);
+        }
+        finally
+        {
+            if (Proxy is not null)
+            {
+                await Proxy.DisposeAsync();
+            }
+
+            await Server.DisposeAsync();
+            _loggers.Dispose();
+            _stop.Dispose();
+        }
+    }
+}
