@@ -126,12 +126,37 @@ public sealed class FaultProxy : IAsyncDisposable
                 _pairs.Add((client, server));
             }
 
-            _ = PumpAsync(client, server, truncate: false);
-            _ = PumpAsync(server, client, truncate: true);
+            _ = RunPairAsync(client, server);
         }
     }
 
-    private async Task PumpAsync(TcpClient from, TcpClient to, bool truncate)
+    /// <summary>
+    /// Forwards both directions. A clean end of stream on one side is passed on as a half-close
+    /// (FIN), so a graceful shutdown stays graceful through the proxy; a failure on either side
+    /// resets both. The pair is closed and forgotten when both directions are done.
+    /// </summary>
+    private async Task RunPairAsync(TcpClient client, TcpClient server)
+    {
+        var clean = await Task.WhenAll(PumpAsync(client, server, truncate: false), PumpAsync(server, client, truncate: true));
+        if (clean[0] && clean[1])
+        {
+            client.Client.Close();
+            server.Client.Close();
+        }
+        else
+        {
+            client.Client.Close(0);
+            server.Client.Close(0);
+        }
+
+        lock (_gate)
+        {
+            _pairs.RemoveAll(p => ReferenceEquals(p.Client, client));
+        }
+    }
+
+    /// <summary>Copies one direction; true when it ended cleanly (end of stream, passed on as a FIN).</summary>
+    private async Task<bool> PumpAsync(TcpClient from, TcpClient to, bool truncate)
     {
         var buffer = new byte[16384];
         try
@@ -143,7 +168,8 @@ public sealed class FaultProxy : IAsyncDisposable
                 var n = await input.ReadAsync(buffer, _stop.Token);
                 if (n == 0)
                 {
-                    break;
+                    to.Client.Shutdown(SocketShutdown.Send);
+                    return true;
                 }
 
                 while (_stalled)
@@ -160,7 +186,7 @@ public sealed class FaultProxy : IAsyncDisposable
                     await output.FlushAsync(_stop.Token);
                     to.Client.Shutdown(SocketShutdown.Send);
                     DropAll(graceful: to);
-                    return;
+                    return false;
                 }
 
                 await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
@@ -168,16 +194,10 @@ public sealed class FaultProxy : IAsyncDisposable
         }
         catch (Exception)
         {
-            // A dropped side ends the pump.
-        }
-        finally
-        {
+            // A dropped side ends both directions at once.
             from.Client.Close(0);
             to.Client.Close(0);
-            lock (_gate)
-            {
-                _pairs.RemoveAll(p => ReferenceEquals(p.Client, from) || ReferenceEquals(p.Client, to));
-            }
+            return false;
         }
     }
 

@@ -24,33 +24,39 @@ internal sealed class SupervisorRig : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private Task? _run;
 
-    private SupervisorRig(ReconnectPolicy policy, ScriptedBackend backend, SimulatorServer server, FaultProxy? proxy, ITestOutputHelper output)
+    private readonly ScriptedBackend? _backend;
+    private readonly SimulatorServer? _server;
+    private readonly ScriptedTcpBackend? _tcpBackend;
+
+    private SupervisorRig(
+        ReconnectPolicy policy,
+        string endpoint,
+        Func<RecordingTimeProvider, CancellationToken, Task<IFrameConnection>> connect,
+        ITestOutputHelper output,
+        ScriptedBackend? backend,
+        SimulatorServer? server,
+        ScriptedTcpBackend? tcpBackend,
+        FaultProxy? proxy)
     {
-        Backend = backend;
-        Server = server;
+        _backend = backend;
+        _server = server;
+        _tcpBackend = tcpBackend;
         Proxy = proxy;
         _loggers = TestLoggerProvider.Factory(output, out var logs);
         Logs = logs;
-        var port = proxy?.Port ?? server.Port;
-        var options = new WebSocketEndpointOptions(new Uri($"ws://127.0.0.1:{port}/ws")) { ConnectTimeout = TimeSpan.FromSeconds(10) };
-        Supervisor = new SessionSupervisor(
-            "test",
-            options.SafeDescription,
-            async ct => await WebSocketFrameConnection.ConnectAsync(options, Time, ct),
-            Handler,
-            policy,
-            _loggers.CreateLogger("SessionSupervisor"),
-            Time);
+        Supervisor = new SessionSupervisor("test", endpoint, ct => connect(Time, ct), Handler, policy, _loggers.CreateLogger("SessionSupervisor"), Time);
         Supervisor.StatusChanged += s => _statuses.Enqueue((s, Supervisor.Current is not null));
     }
 
-    public ScriptedBackend Backend { get; }
+    public ScriptedBackend Backend => _backend ?? throw new InvalidOperationException("not a WebSocket rig");
+
+    public SimulatorServer Server => _server ?? throw new InvalidOperationException("not a WebSocket rig");
+
+    public ScriptedTcpBackend TcpBackend => _tcpBackend ?? throw new InvalidOperationException("not a TCP rig");
 
     public ScriptedHandler Handler { get; } = new();
 
     public RecordingTimeProvider Time { get; } = new();
-
-    public SimulatorServer Server { get; }
 
     public FaultProxy? Proxy { get; }
 
@@ -64,24 +70,50 @@ internal sealed class SupervisorRig : IAsyncDisposable
 
     public IReadOnlyList<SessionState> States => [.. _statuses.Select(s => s.Status.State)];
 
-    /// <summary>A rig whose server starts now (or later, on a reserved port, when <paramref name="startServer"/> is false).</summary>
+    /// <summary>A WebSocket rig whose server starts now (or later, on a reserved port, when <paramref name="startServer"/> is false).</summary>
     public static async Task<SupervisorRig> CreateAsync(ReconnectPolicy policy, ITestOutputHelper output, bool useProxy = false, bool startServer = true)
     {
         var backend = new ScriptedBackend();
         var server = new SimulatorServer(backend.Map, port: startServer ? 0 : WebSocketFrameConnectionTests.FreePort());
-        FaultProxy? proxy = null;
         if (startServer)
         {
             await server.StartAsync();
         }
 
-        if (useProxy)
-        {
-            proxy = new FaultProxy(new IPEndPoint(IPAddress.Loopback, server.Port));
-            proxy.Start();
-        }
+        var proxy = useProxy ? StartProxy(server.Port) : null;
+        var options = new WebSocketEndpointOptions(new Uri($"ws://127.0.0.1:{proxy?.Port ?? server.Port}/ws")) { ConnectTimeout = TimeSpan.FromSeconds(10) };
+        return new SupervisorRig(
+            policy,
+            options.SafeDescription,
+            async (time, ct) => await WebSocketFrameConnection.ConnectAsync(options, time, ct),
+            output,
+            backend,
+            server,
+            null,
+            proxy);
+    }
 
-        return new SupervisorRig(policy, backend, server, proxy, output);
+    /// <summary>A length-prefixed TCP rig, always through a <see cref="FaultProxy"/>.</summary>
+    public static SupervisorRig CreateTcp(ReconnectPolicy policy, ITestOutputHelper output)
+    {
+        var backend = new ScriptedTcpBackend();
+        var proxy = StartProxy(backend.Port);
+        return new SupervisorRig(
+            policy,
+            $"tcp://127.0.0.1:{proxy.Port}",
+            async (time, ct) => await TcpFrameConnection.ConnectAsync("127.0.0.1", proxy.Port, 1 << 16, TimeSpan.FromSeconds(10), time, ct),
+            output,
+            null,
+            null,
+            backend,
+            proxy);
+    }
+
+    private static FaultProxy StartProxy(int port)
+    {
+        var proxy = new FaultProxy(new IPEndPoint(IPAddress.Loopback, port));
+        proxy.Start();
+        return proxy;
     }
 
     public void Start() => _run = Supervisor.RunAsync(_stop.Token);
@@ -112,7 +144,16 @@ internal sealed class SupervisorRig : IAsyncDisposable
                 await Proxy.DisposeAsync();
             }
 
-            await Server.DisposeAsync();
+            if (_server is not null)
+            {
+                await _server.DisposeAsync();
+            }
+
+            if (_tcpBackend is not null)
+            {
+                await _tcpBackend.DisposeAsync();
+            }
+
             _loggers.Dispose();
             _stop.Dispose();
         }
