@@ -25,6 +25,11 @@ public sealed class SessionSupervisor
     private int _reconnects;
     private int _running;
 
+    /// <param name="connect">
+    /// Opens a fresh connection. Any exception is a transient connect failure, except a
+    /// <see cref="SessionEndException"/>, whose outcome is used as is (a login step that finds the
+    /// credentials refused throws <see cref="SessionEnd.BadCredentials"/> and backs off long).
+    /// </param>
     public SessionSupervisor(
         string name,
         string endpoint,
@@ -121,6 +126,13 @@ public sealed class SessionSupervisor
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             return (SessionEnd.Stopped(), false);
+        }
+        catch (SessionEndException ex)
+        {
+            // The connect step itself decided (e.g. an HTTP login before the socket refused the
+            // credentials): honour it, so bad credentials back off long here too.
+            TransportLog.ConnectFailed(_logger, _name, _endpoint, ex.End.Reason);
+            return (ex.End, false);
         }
         catch (Exception ex)
         {

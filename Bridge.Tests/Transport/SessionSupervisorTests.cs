@@ -31,7 +31,7 @@ public class SessionSupervisorTests(ITestOutputHelper output)
         rig.Start();
 
         await rig.WaitForAsync(SessionState.TransientDisconnect, 5);
-        Assert.Equal(new[] { 20, 40, 80, 160, 200 }, rig.Time.Delays.Take(5).Select(d => (int)d.TotalMilliseconds));
+        Assert.Equal(new[] { 20, 40, 80, 160, 200 }, await rig.DelaysAsync(5));
         Assert.All(rig.History.Where(h => h.Status.State == SessionState.TransientDisconnect), h => Assert.StartsWith("connect failed", h.Status.Reason, StringComparison.Ordinal));
         Assert.Null(rig.Supervisor.Current);
         Assert.Equal(0, rig.Handler.Sessions);
@@ -82,12 +82,12 @@ public class SessionSupervisorTests(ITestOutputHelper output)
     [Fact]
     public async Task The_keepalive_watchdog_fires_when_keepalives_stop_though_traffic_flows()
     {
-        await using var rig = await SupervisorRig.CreateAsync(Fast with { KeepaliveWindow = TimeSpan.FromMilliseconds(400) }, output);
+        await using var rig = await SupervisorRig.CreateAsync(Fast with { KeepaliveWindow = TimeSpan.FromSeconds(1) }, output);
         rig.Start();
         await rig.WaitForAsync(SessionState.Connected);
 
-        // Control: while ticks count as keepalives, several windows pass without a reconnect.
-        await Task.Delay(1500);
+        // Control: while ticks count as keepalives, a few windows pass without a reconnect.
+        await Task.Delay(2500);
         Assert.Equal(0, rig.Count(SessionState.TransientDisconnect));
 
         rig.Handler.TickIsKeepalive = false; // ticks keep flowing, but the keepalive is never seen
@@ -123,7 +123,7 @@ public class SessionSupervisorTests(ITestOutputHelper output)
         rig.Start();
 
         await rig.WaitForAsync(SessionState.BadCredentials, 3);
-        Assert.Equal(new[] { 300, 600, 1200 }, rig.Time.Delays.Take(3).Select(d => (int)d.TotalMilliseconds));
+        Assert.Equal(new[] { 300, 600, 1200 }, await rig.DelaysAsync(3));
         Assert.Equal(3, rig.Backend.Connections); // no attempts in between: the long delay is really waited
         Assert.All(rig.History.Where(h => h.Status.State == SessionState.BadCredentials), h => Assert.Equal("server said: denied", h.Status.Reason));
         Assert.DoesNotContain(SessionState.Connected, rig.States);
@@ -144,7 +144,7 @@ public class SessionSupervisorTests(ITestOutputHelper output)
 
         await rig.WaitForAsync(SessionState.Kicked);
         Assert.Equal("another login took the account", rig.Supervisor.Status.Reason);
-        Assert.Equal(TimeSpan.FromSeconds(30), rig.Time.Delays.Single());
+        Assert.Equal(30_000, Assert.Single(await rig.DelaysAsync(1)));
         Assert.Equal(1, rig.Backend.Connections);
         Assert.Null(rig.Supervisor.Current);
 
@@ -194,7 +194,10 @@ public class SessionSupervisorTests(ITestOutputHelper output)
         rig.Proxy.DropAll(); // after a stable session: back to the initial delay
         await rig.WaitForAsync(SessionState.Connected, 3);
 
-        Assert.Equal(new[] { 20, 40, 80, 160, 20 }, rig.Time.Delays.Take(5).Select(d => (int)d.TotalMilliseconds));
+        // Refused attempts before the first session (at least 3; a slow test may see one more).
+        var refused = rig.States.TakeWhile(s => s != SessionState.Connected).Count(s => s == SessionState.TransientDisconnect);
+        var expected = Enumerable.Range(0, refused).Select(i => 20 << i).Append(20 << refused).Append(20);
+        Assert.Equal(expected, await rig.DelaysAsync(refused + 2));
     }
 
     [Fact]
@@ -252,4 +255,40 @@ public class SessionSupervisorTests(ITestOutputHelper output)
 
     private static void AssertCurrentOnlyWhileConnected(SupervisorRig rig) =>
         Assert.All(rig.History, h => Assert.Equal(h.Status.State == SessionState.Connected, h.HasCurrent));
+}
+
+public class SessionSupervisorConnectStepTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_connect_step_that_throws_SessionEndException_uses_its_outcome()
+    {
+        var time = new RecordingTimeProvider();
+        var policy = new ReconnectPolicy { InitialDelay = TimeSpan.FromMilliseconds(10), BadCredentialsDelay = TimeSpan.FromSeconds(30), Jitter = 0 };
+        var attempts = 0;
+        using var loggers = TestLoggerProvider.Factory(output, out _);
+        var supervisor = new SessionSupervisor(
+            "login-first",
+            "http://127.0.0.1/login",
+            _ =>
+            {
+                Interlocked.Increment(ref attempts);
+                throw new SessionEndException(SessionEnd.BadCredentials("login refused: wrong password"));
+            },
+            new ScriptedHandler(),
+            policy,
+            loggers.CreateLogger("SessionSupervisor"),
+            time);
+        using var stop = new CancellationTokenSource();
+        var running = supervisor.RunAsync(stop.Token);
+
+        await Eventually.TrueAsync(() => supervisor.Status.State == SessionState.BadCredentials, TimeSpan.FromSeconds(15), "bad credentials were reported");
+        Assert.Equal("login refused: wrong password", supervisor.Status.Reason);
+        await Eventually.TrueAsync(() => time.Delays.Count == 1, TimeSpan.FromSeconds(15), "the backoff delay was started");
+        Assert.Equal(TimeSpan.FromSeconds(30), time.Delays.Single());
+        Assert.Equal(1, Volatile.Read(ref attempts));
+
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(SessionState.Stopped, supervisor.Status.State);
+    }
 }

@@ -130,6 +130,13 @@ internal sealed class SupervisorRig : IAsyncDisposable
     public Task WaitForAsync(SessionState state, int times = 1) =>
         Eventually.TrueAsync(() => Count(state) >= times, Wait, $"{state} was reported {times} time(s); saw: {string.Join(", ", States)}");
 
+    /// <summary>Waits until the supervisor has started <paramref name="count"/> backoff delays (the status is reported just before).</summary>
+    public async Task<IReadOnlyList<int>> DelaysAsync(int count)
+    {
+        await Eventually.TrueAsync(() => Time.Delays.Count >= count, Wait, $"{count} backoff delays were started");
+        return [.. Time.Delays.Take(count).Select(d => (int)d.TotalMilliseconds)];
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
