@@ -30,9 +30,19 @@ internal sealed class TcpScriptServer : IAsyncDisposable
     public Task<Bridge.Connectors.Transport.TcpFrameConnection> ConnectAsync(int maxFrameBytes = 1 << 20) =>
         Bridge.Connectors.Transport.TcpFrameConnection.ConnectAsync("127.0.0.1", Port, maxFrameBytes, TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None);
 
-    /// <summary>Waits until every script has finished and rethrows the first script failure.</summary>
-    public async Task ScriptsCompletedAsync()
+    /// <summary>Waits until the expected connections were accepted and their scripts finished; rethrows the first script failure.</summary>
+    public async Task ScriptsCompletedAsync(int expectedSessions = 1)
     {
+        await Bridge.Tests.Infrastructure.Eventually.TrueAsync(
+            () =>
+            {
+                lock (_sessions)
+                {
+                    return _sessions.Count >= expectedSessions;
+                }
+            },
+            TimeSpan.FromSeconds(20),
+            $"{expectedSessions} connection(s) were accepted");
         Task[] sessions;
         lock (_sessions)
         {
