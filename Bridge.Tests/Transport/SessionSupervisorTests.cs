@@ -11,7 +11,8 @@ namespace Bridge.Tests.Transport;
 
 public class SessionSupervisorTests(ITestOutputHelper output)
 {
-    private static readonly ReconnectPolicy Fast = new()
+    /// <summary>Millisecond-scale transient backoff without jitter; long bad-credentials and kick delays.</summary>
+    internal static readonly ReconnectPolicy Fast = new()
     {
         InitialDelay = TimeSpan.FromMilliseconds(20),
         MaxDelay = TimeSpan.FromMilliseconds(200),

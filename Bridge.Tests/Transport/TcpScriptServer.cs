@@ -69,6 +69,11 @@ internal sealed class TcpScriptServer : IAsyncDisposable
             {
                 return;
             }
+            catch (SocketException)
+            {
+                // A client reset before it was accepted: keep serving the others.
+                continue;
+            }
 
             socket.NoDelay = true;
             lock (_sessions)

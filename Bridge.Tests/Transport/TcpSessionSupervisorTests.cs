@@ -8,13 +8,7 @@ namespace Bridge.Tests.Transport;
 /// <summary>The supervisor over length-prefixed TCP, with faults injected by <see cref="FaultProxy"/>.</summary>
 public class TcpSessionSupervisorTests(ITestOutputHelper output)
 {
-    private static readonly ReconnectPolicy Fast = new()
-    {
-        InitialDelay = TimeSpan.FromMilliseconds(20),
-        MaxDelay = TimeSpan.FromMilliseconds(200),
-        Jitter = 0,
-        ShutdownTimeout = TimeSpan.FromSeconds(10),
-    };
+    private static readonly ReconnectPolicy Fast = SessionSupervisorTests.Fast;
 
     [Fact]
     public async Task A_drop_mid_frame_ends_the_session_with_a_clear_reason_and_it_reconnects()
