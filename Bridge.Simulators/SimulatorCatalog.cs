@@ -19,6 +19,7 @@ public static class SimulatorCatalog
     public static readonly IReadOnlyDictionary<string, Func<int, IPAddress, IStandaloneSimulator>> Types =
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
+            ["protobuf-im"] = (port, address) => new ProtobufIm.ProtobufImSimulator(null, port, address),
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)
