@@ -1,4 +1,5 @@
 using Bridge.Connectors.ProtobufIm.Wire;
+using System.Diagnostics.CodeAnalysis;
 using Google.Protobuf;
 
 namespace Bridge.Connectors.ProtobufIm;
@@ -173,8 +174,8 @@ public static class ImCodec
     }
 
     /// <summary>Parses an inner message from a body slice.</summary>
-    public static bool TryParse<T>(MessageParser<T> parser, ReadOnlyMemory<byte> body, out T message, out string? error)
-        where T : IMessage<T>
+    public static bool TryParse<T>(MessageParser<T> parser, ReadOnlyMemory<byte> body, [NotNullWhen(true)] out T? message, [NotNullWhen(false)] out string? error)
+        where T : class, IMessage<T>
     {
         try
         {
@@ -184,7 +185,7 @@ public static class ImCodec
         }
         catch (InvalidProtocolBufferException ex)
         {
-            message = default!;
+            message = null;
             error = $"malformed {typeof(T).Name}: {ex.Message}";
             return false;
         }

@@ -35,6 +35,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private bool _hasCursor;
     private long _savedVersion;
     private long _lastSaveTimestamp;
+    private int _completedCatchUps;
 
     public ProtobufImConnector(ConnectorContext context, ProtobufImOptions options)
     {
@@ -61,6 +62,9 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
     /// <summary>How many times the session ended and was started again.</summary>
     public int Reconnects => _supervisor.Reconnects;
+
+    /// <summary>Catch-ups completed (one per authenticated session), for tests and diagnostics.</summary>
+    internal int CompletedCatchUps => Volatile.Read(ref _completedCatchUps);
 
     public event Action<ConnectorStatus>? StatusChanged;
 
@@ -116,6 +120,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         _hasCursor = true;
         await SaveCursorAsync(force: true).ConfigureAwait(false);
         await pipeline.ReleaseHeldAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _completedCatchUps);
     }
 
     async ValueTask IImSessionEvents.OnPushAsync(ImLink link, ImEnvelope push, CancellationToken cancellationToken)

@@ -235,7 +235,7 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
             case CommandType.CmdSyncReq when connection.UserId is { } syncer && ImCodec.TryParse(SyncRequest.Parser, envelope.Body, out var sync, out _):
                 connection.Send(CommandType.CmdSyncRsp, envelope.Sequence, Sync(syncer, sync), now);
                 break;
-            case CommandType.CmdReadReceiptReq when connection.UserId is not null && ImCodec.TryParse(ReadReceiptRequest.Parser, envelope.Body, out ReadReceiptRequest _, out _):
+            case CommandType.CmdReadReceiptReq when connection.UserId is not null && ImCodec.TryParse(ReadReceiptRequest.Parser, envelope.Body, out _, out _):
                 connection.Send(CommandType.CmdReadReceiptRsp, envelope.Sequence, new ReadReceiptResponse { ErrorMsg = "Success" }, now);
                 break;
             default:
@@ -285,7 +285,7 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
             return;
         }
 
-        if (!CanStore(request.Content))
+        if (Options.FailSaves || !CanStore(request.Content))
         {
             connection.Send(CommandType.CmdSendMsgRsp, sequence, new SendMessageResponse { ErrorCode = ErrorCode.ErrUnknown, ErrorMsg = "Failed to save message" }, now);
             return;

@@ -24,6 +24,9 @@ public sealed class ProtobufImSimulatorOptions
     /// <summary>Send CMD_KICK_OUT (104) before closing the older connection on a second login (never in v1; for tests).</summary>
     public bool KickOutFrame { get; set; }
 
+    /// <summary>Every save fails, as when the database is down: SEND answers {1, "Failed to save message"}.</summary>
+    public bool FailSaves { get; set; }
+
     /// <summary>Keep every push per user for <see cref="ProtobufImSimulator.Received"/> (off for long benchmarks).</summary>
     public bool RecordPushes { get; set; } = true;
 }
