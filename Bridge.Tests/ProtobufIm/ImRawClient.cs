@@ -9,6 +9,9 @@ namespace Bridge.Tests.ProtobufIm;
 internal sealed class ImRawClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
+    private readonly System.Threading.Channels.Channel<(CommandType Command, uint Sequence, byte[] Body)> _frames =
+        System.Threading.Channels.Channel.CreateUnbounded<(CommandType, uint, byte[])>();
+    private Task? _reader;
     private uint _sequence;
 
     public WebSocketState State => _socket.State;
@@ -30,33 +33,62 @@ internal sealed class ImRawClient : IAsyncDisposable
     public Task SendRawAsync(byte[] bytes, WebSocketMessageType type = WebSocketMessageType.Binary) =>
         _socket.SendAsync(bytes, type, true, CancellationToken.None);
 
-    /// <summary>The next frame as (command, sequence, body bytes); null when none arrives in time.</summary>
+    /// <summary>The next frame as (command, sequence, body bytes); null when none arrives in time or the peer closed.</summary>
     public async Task<(CommandType Command, uint Sequence, byte[] Body)?> ReceiveAsync(TimeSpan? timeout = null)
     {
+        _reader ??= ReadLoopAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(5));
-        var buffer = new byte[1 << 20];
-        var length = 0;
         try
         {
-            while (true)
-            {
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(length), cts.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return null;
-                }
-
-                length += result.Count;
-                if (result.EndOfMessage)
-                {
-                    Assert.True(ImCodec.TryDecode(buffer.AsMemory(0, length), int.MaxValue, out var envelope, out var error), error);
-                    return (envelope.Command, envelope.Sequence, envelope.Body.ToArray());
-                }
-            }
+            return await _frames.Reader.ReadAsync(cts.Token);
         }
         catch (OperationCanceledException)
         {
             return null;
+        }
+        catch (System.Threading.Channels.ChannelClosedException ex) when (ex.InnerException is WebSocketException inner)
+        {
+            throw inner;
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            return null;
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new byte[1 << 20];
+        try
+        {
+            while (true)
+            {
+                var length = 0;
+                while (true)
+                {
+                    var result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        _frames.Writer.TryComplete();
+                        return;
+                    }
+
+                    length += result.Count;
+                    if (result.EndOfMessage)
+                    {
+                        break;
+                    }
+                }
+
+                if (ImCodec.TryDecode(buffer.AsMemory(0, length), int.MaxValue, out var envelope, out _))
+                {
+                    await _frames.Writer.WriteAsync((envelope.Command, envelope.Sequence, envelope.Body.ToArray()));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            _frames.Writer.TryComplete(ex);
         }
     }
 
