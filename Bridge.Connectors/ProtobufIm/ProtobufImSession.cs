@@ -68,7 +68,8 @@ internal sealed class ProtobufImSession : ISessionHandler
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return SessionEnd.Stopped();
+            // The supervisor cancelled this session (watchdog, or shutdown: it then reports stopped itself).
+            return SessionEnd.Transient("session cancelled");
         }
         catch (Exception ex) when (ex is TimeoutException or ConnectionLostException)
         {
