@@ -63,19 +63,19 @@ internal sealed class ImRig : IAsyncDisposable
         };
 
     /// <summary>Starts a connector (a new instance each time, sharing sink and cursor store).</summary>
-    public ProtobufImConnector Run(ProtobufImOptions? options = null)
+    public ProtobufImConnector Run(ProtobufImOptions? options = null, IInboundSink? sink = null)
     {
         var context = new ConnectorContext("pbim", [], Cursors, _loggers, TimeProvider.System);
         Connector = new ProtobufImConnector(context, options ?? Options());
         _stop = new CancellationTokenSource();
-        _run = Connector.RunAsync(Sink, _stop.Token);
+        _run = Connector.RunAsync(sink ?? Sink, _stop.Token);
         return Connector;
     }
 
     /// <summary>Starts a connector and waits until its first catch-up is done.</summary>
-    public async Task<ProtobufImConnector> RunConnectedAsync(ProtobufImOptions? options = null)
+    public async Task<ProtobufImConnector> RunConnectedAsync(ProtobufImOptions? options = null, IInboundSink? sink = null)
     {
-        var connector = Run(options);
+        var connector = Run(options, sink);
         await Eventually.TrueAsync(() => connector.CompletedCatchUps > 0, TimeSpan.FromSeconds(10), "the connector authenticated and caught up");
         return connector;
     }
