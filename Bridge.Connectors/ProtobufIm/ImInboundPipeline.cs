@@ -29,6 +29,7 @@ internal sealed class ImInboundPipeline
     private readonly Action<string, long> _durable;
     private readonly object _gate = new();
     private List<PushMessage>? _held = [];
+    private volatile bool _sinkFailed;
 
     public ImInboundPipeline(string connector, string self, IInboundSink sink, ImRecentIds recent, ImLink link, int maxInFlight,
         TimeProvider time, ILogger logger, Action<SessionEnd> endSession, Action<string, long> durable)
@@ -134,7 +135,12 @@ internal sealed class ImInboundPipeline
         try
         {
             await call.ConfigureAwait(false);
-            _durable(message.SenderId, message.Seq);
+            if (!_sinkFailed)
+            {
+                // After a failure the cursor stays put for this session: the failed message must be caught up.
+                _durable(message.SenderId, message.Seq);
+            }
+
             if (acknowledge)
             {
                 await AcknowledgeAsync(message).ConfigureAwait(false);
@@ -142,6 +148,7 @@ internal sealed class ImInboundPipeline
         }
         catch (Exception ex)
         {
+            _sinkFailed = true;
             _recent.Remove(message.MessageId);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(_connector));
