@@ -15,9 +15,16 @@ internal readonly record struct ImReply(CommandType Command, IMessage Message);
 internal sealed class ImLink(IFrameConnection connection, string connector, TimeProvider time)
 {
     private readonly PendingRequests<uint, ImReply> _pending = new();
+    private readonly TaskCompletionSource<SessionEnd> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sequence;
 
     public IFrameConnection Connection => connection;
+
+    /// <summary>Completes with how the session on this connection ended (the first reason wins).</summary>
+    public Task<SessionEnd> Ended => _ended.Task;
+
+    /// <summary>Ends the session on this connection; later calls (and calls for an older connection's link) change nothing else.</summary>
+    public void End(SessionEnd end) => _ended.TrySetResult(end);
 
     public async Task<ImReply> RequestAsync(CommandType command, IMessage body, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -173,7 +173,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
             var sink = _sink ?? throw new InvalidOperationException("RunAsync was not called");
             var pipeline = new ImInboundPipeline(Name, _options.UserId, sink, _recent, link, _options.MaxInFlight, _context.Time, _logger,
-                _session.End, OnDurable);
+                link.End, OnDurable);
             _pipeline = (link, pipeline);
             return pipeline;
         }

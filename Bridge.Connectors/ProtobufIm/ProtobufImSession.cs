@@ -23,7 +23,6 @@ internal sealed class ProtobufImSession : ISessionHandler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private ImLink? _current;
-    private TaskCompletionSource<SessionEnd>? _ended;
 
     public ProtobufImSession(string name, ProtobufImOptions options, IImSessionEvents events, TimeProvider time, ILogger logger)
     {
@@ -38,17 +37,12 @@ internal sealed class ProtobufImSession : ISessionHandler
     /// <summary>The authenticated link, or null between sessions.</summary>
     public ImLink? Current => Volatile.Read(ref _current);
 
-    /// <summary>Ends the current session (for example when the sink failed and catch-up must run again).</summary>
-    public void End(SessionEnd end) => Volatile.Read(ref _ended)?.TrySetResult(end);
-
     public async Task<SessionEnd> RunAsync(SessionContext context, CancellationToken cancellationToken)
     {
         var link = new ImLink(context.Connection, _name, _time);
-        var ended = new TaskCompletionSource<SessionEnd>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _ended, ended);
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var authenticated = false;
-        var reader = ReadLoopAsync(link, context, ended, () => authenticated, sessionCts.Token);
+        var reader = ReadLoopAsync(link, context, () => authenticated, sessionCts.Token);
         var background = new List<Task> { reader };
         try
         {
@@ -62,9 +56,9 @@ internal sealed class ProtobufImSession : ISessionHandler
             authenticated = true;
             Volatile.Write(ref _current, link);
             context.MarkConnected();
-            background.Add(HeartbeatLoopAsync(link, context, ended, sessionCts.Token));
-            background.Add(CatchUpAsync(link, ended, sessionCts.Token));
-            return await ended.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            background.Add(HeartbeatLoopAsync(link, context, sessionCts.Token));
+            background.Add(CatchUpAsync(link, sessionCts.Token));
+            return await link.Ended.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -73,7 +67,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         }
         catch (Exception ex) when (ex is TimeoutException or ConnectionLostException)
         {
-            return ended.Task.IsCompleted ? await ended.Task.ConfigureAwait(false) : SessionEnd.Transient($"authentication: {ex.Message}");
+            return link.Ended.IsCompleted ? await link.Ended.ConfigureAwait(false) : SessionEnd.Transient($"authentication: {ex.Message}");
         }
         finally
         {
@@ -107,12 +101,12 @@ internal sealed class ProtobufImSession : ISessionHandler
             : SessionEnd.Transient(reason);
     }
 
-    private async Task ReadLoopAsync(ImLink link, SessionContext context, TaskCompletionSource<SessionEnd> ended, Func<bool> authenticated, CancellationToken cancellationToken)
+    private async Task ReadLoopAsync(ImLink link, SessionContext context, Func<bool> authenticated, CancellationToken cancellationToken)
     {
         await Task.Yield();
         try
         {
-            await ReadFramesAsync(link, context, ended, authenticated, cancellationToken).ConfigureAwait(false);
+            await ReadFramesAsync(link, context, authenticated, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -120,7 +114,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         }
     }
 
-    private async Task ReadFramesAsync(ImLink link, SessionContext context, TaskCompletionSource<SessionEnd> ended, Func<bool> authenticated, CancellationToken cancellationToken)
+    private async Task ReadFramesAsync(ImLink link, SessionContext context, Func<bool> authenticated, CancellationToken cancellationToken)
     {
         var tag = ConnectorDiagnostics.Tag(_name);
         while (!cancellationToken.IsCancellationRequested)
@@ -136,12 +130,12 @@ internal sealed class ProtobufImSession : ISessionHandler
             }
             catch (FrameTooLargeException ex)
             {
-                ended.TrySetResult(SessionEnd.Transient(ex.Message));
+                link.End(SessionEnd.Transient(ex.Message));
                 return;
             }
             catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
             {
-                ended.TrySetResult(_kicks.OnAbruptClose(authenticated(), _options.UserId, ex.Message));
+                link.End(_kicks.OnAbruptClose(authenticated(), _options.UserId, ex.Message));
                 return;
             }
 
@@ -149,7 +143,7 @@ internal sealed class ProtobufImSession : ISessionHandler
             {
                 if (frame.Kind == FrameKind.Close)
                 {
-                    ended.TrySetResult(SessionEnd.Transient($"the server closed the WebSocket ({frame.CloseStatus} {frame.CloseDescription})"));
+                    link.End(SessionEnd.Transient($"the server closed the WebSocket ({frame.CloseStatus} {frame.CloseDescription})"));
                     return;
                 }
 
@@ -169,7 +163,7 @@ internal sealed class ProtobufImSession : ISessionHandler
 
                 try
                 {
-                    if (!await DispatchAsync(link, envelope, ended, cancellationToken).ConfigureAwait(false))
+                    if (!await DispatchAsync(link, envelope, cancellationToken).ConfigureAwait(false))
                     {
                         return;
                     }
@@ -183,7 +177,7 @@ internal sealed class ProtobufImSession : ISessionHandler
     }
 
     /// <summary>Handles one decoded frame; false when the session is over.</summary>
-    private async ValueTask<bool> DispatchAsync(ImLink link, ImEnvelope envelope, TaskCompletionSource<SessionEnd> ended, CancellationToken cancellationToken)
+    private async ValueTask<bool> DispatchAsync(ImLink link, ImEnvelope envelope, CancellationToken cancellationToken)
     {
         switch (envelope.Command)
         {
@@ -193,7 +187,7 @@ internal sealed class ProtobufImSession : ISessionHandler
             case CommandType.CmdKickOut:
                 var kick = ImCodec.TryParse(KickOutNotification.Parser, envelope.Body, out var notice, out _) ? notice : new KickOutNotification();
                 ProtobufImLog.KickOut(_logger, _name, kick.Reason, kick.Message);
-                ended.TrySetResult(SessionEnd.Kicked($"the server sent KICK_OUT (reason {kick.Reason}{(kick.Reason == 1 ? ": logged in on another device" : string.Empty)}): {kick.Message}"));
+                link.End(SessionEnd.Kicked($"the server sent KICK_OUT (reason {kick.Reason}{(kick.Reason == 1 ? ": logged in on another device" : string.Empty)}): {kick.Message}"));
                 return false;
         }
 
@@ -233,7 +227,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         _ => null,
     };
 
-    private async Task HeartbeatLoopAsync(ImLink link, SessionContext context, TaskCompletionSource<SessionEnd> ended, CancellationToken cancellationToken)
+    private async Task HeartbeatLoopAsync(ImLink link, SessionContext context, CancellationToken cancellationToken)
     {
         try
         {
@@ -247,7 +241,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         }
         catch (TimeoutException)
         {
-            ended.TrySetResult(SessionEnd.Transient($"no heartbeat reply within {_options.RequestTimeout.TotalSeconds:0.###} s"));
+            link.End(SessionEnd.Transient($"no heartbeat reply within {_options.RequestTimeout.TotalSeconds:0.###} s"));
         }
         catch (Exception ex) when (ex is OperationCanceledException or ConnectionLostException)
         {
@@ -255,7 +249,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         }
     }
 
-    private async Task CatchUpAsync(ImLink link, TaskCompletionSource<SessionEnd> ended, CancellationToken cancellationToken)
+    private async Task CatchUpAsync(ImLink link, CancellationToken cancellationToken)
     {
         try
         {
@@ -267,11 +261,11 @@ internal sealed class ProtobufImSession : ISessionHandler
         }
         catch (SessionEndException ex)
         {
-            ended.TrySetResult(ex.End);
+            link.End(ex.End);
         }
         catch (Exception ex)
         {
-            ended.TrySetResult(SessionEnd.Transient($"catch-up failed: {ex.Message}"));
+            link.End(SessionEnd.Transient($"catch-up failed: {ex.Message}"));
         }
     }
 

@@ -68,6 +68,29 @@ public sealed class ProtobufImConnectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Inbound_and_outbound_throughput_is_reported()
+    {
+        const int count = 5_000;
+        await using var rig = await ImRig.StartAsync(output, o => { o.WriteBufferFrames = count * 2; o.RecordPushes = false; });
+        var connector = await rig.RunConnectedAsync(rig.Options() with { MaxInFlight = 1024 });
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            rig.Simulator.SendDirect("alice", ImRig.Bridge, $"m{i}");
+        }
+
+        await rig.Sink.WaitForAsync<MessagePosted>(count, TimeSpan.FromSeconds(30));
+        var inbound = count / clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        var sends = await Task.WhenAll(Enumerable.Range(0, count).Select(i => connector.SendAsync(ImRig.Outbound(EndpointKind.User, "alice", $"o{i}"), CancellationToken.None)));
+        var outbound = count / clock.Elapsed.TotalSeconds;
+        Assert.All(sends, r => Assert.True(r.Succeeded, r.ToString()));
+        output.WriteLine($"inbound {inbound:0} msg/s, outbound {outbound:0} msg/s (simulator, connector and RecordingSink in one process)");
+    }
+
+    [Fact]
     public async Task A_message_seen_live_is_not_handed_over_again_by_the_catch_up_after_a_reconnect()
     {
         await using var rig = await ImRig.StartAsync(output);
