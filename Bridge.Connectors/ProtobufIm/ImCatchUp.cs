@@ -12,7 +12,8 @@ namespace Bridge.Connectors.ProtobufIm;
 /// </summary>
 internal static class ImCatchUp
 {
-    public static async Task<(int Pages, int Messages)> PageAsync(
+    /// <summary>Pages from <paramref name="fromSeq"/>; <c>Complete</c> is false when the page budget ran out first.</summary>
+    public static async Task<(int Pages, int Messages, bool Complete, long Reached)> PageAsync(
         ImLink link, ProtobufImOptions options, long fromSeq, int maxPages, Func<PushMessage, ValueTask> onMessage,
         string connector, ILogger logger, CancellationToken cancellationToken)
     {
@@ -24,7 +25,7 @@ internal static class ImCatchUp
             if (pages >= maxPages)
             {
                 ProtobufImLog.CatchUpStopped(logger, connector, $"page budget of {maxPages} spent at seq {maxSeq}");
-                return (pages, seen.Count);
+                return (pages, seen.Count, false, maxSeq);
             }
 
             var request = new SyncRequest { MaxSeq = maxSeq, Limit = options.SyncPageSize };
@@ -37,7 +38,7 @@ internal static class ImCatchUp
             if (page.ErrorCode != ErrorCode.ErrSuccess)
             {
                 ProtobufImLog.CatchUpStopped(logger, connector, $"SYNC failed with {ImErrorCodes.Name(page.ErrorCode)}: {page.ErrorMsg}");
-                return (pages, seen.Count);
+                return (pages, seen.Count, true, maxSeq);
             }
 
             pages++;
@@ -55,13 +56,13 @@ internal static class ImCatchUp
 
             if (!page.HasMore || fresh == 0)
             {
-                return (pages, seen.Count);
+                return (pages, seen.Count, true, maxSeq);
             }
 
             var next = highest - 1 > maxSeq ? highest - 1 : highest;
             if (next <= maxSeq)
             {
-                return (pages, seen.Count);
+                return (pages, seen.Count, true, maxSeq);
             }
 
             maxSeq = next;

@@ -4,25 +4,38 @@ namespace Bridge.Connectors.ProtobufIm;
 
 /// <summary>
 /// The catch-up position of the account. The v1 server numbers messages per sender, so one seq
-/// is no cursor: this keeps the highest seq handled per sender (bounded to the most recent
-/// senders) plus the highest seq overall, which SYNC pages from (minus a look-back). A message
-/// from a sender at or below that sender's handled seq was handed over before (or predates the
-/// bridge) and is skipped. Stored as a small JSON text in <see cref="Abstractions.ICursorStore"/>.
+/// is no cursor: this keeps the highest seq handled per sender (bounded to 10,000 senders). A
+/// message at or below its sender's handled seq was handed over before (or predates the bridge)
+/// and is skipped. The low- and high-water marks (lowest and highest handled seq of any known
+/// sender) are where a catch-up whose page budget ran out jumps to. Stored as a small JSON text in
+/// <see cref="Abstractions.ICursorStore"/>.
 /// </summary>
 internal sealed class ImSyncCursor
 {
     private const int MaxSenders = 10_000;
     private readonly Dictionary<string, long> _senders = new(StringComparer.Ordinal);
-    private long _high;
     private long _version;
 
-    public long High
+    /// <summary>The highest handled seq of any known sender (0 when none is known).</summary>
+    public long HighWater
     {
         get
         {
             lock (_senders)
             {
-                return _high;
+                return _senders.Count == 0 ? 0 : _senders.Values.Max();
+            }
+        }
+    }
+
+    /// <summary>The lowest handled seq of any known sender (0 when none is known).</summary>
+    public long LowWater
+    {
+        get
+        {
+            lock (_senders)
+            {
+                return _senders.Count == 0 ? 0 : _senders.Values.Min();
             }
         }
     }
@@ -53,7 +66,6 @@ internal sealed class ImSyncCursor
             }
 
             _senders[sender] = seq;
-            _high = Math.Max(_high, seq);
             Interlocked.Increment(ref _version);
         }
     }
@@ -62,7 +74,7 @@ internal sealed class ImSyncCursor
     {
         lock (_senders)
         {
-            return JsonSerializer.Serialize(new Stored(1, _high, new Dictionary<string, long>(_senders, StringComparer.Ordinal)));
+            return JsonSerializer.Serialize(new Stored(1, new Dictionary<string, long>(_senders, StringComparer.Ordinal)));
         }
     }
 
@@ -72,7 +84,6 @@ internal sealed class ImSyncCursor
         lock (_senders)
         {
             _senders.Clear();
-            _high = 0;
             if (string.IsNullOrEmpty(text))
             {
                 return false;
@@ -86,7 +97,6 @@ internal sealed class ImSyncCursor
                     return false;
                 }
 
-                _high = Math.Max(0, stored.H);
                 foreach (var (sender, seq) in stored.S ?? [])
                 {
                     _senders[sender] = seq;
@@ -101,5 +111,5 @@ internal sealed class ImSyncCursor
         }
     }
 
-    private sealed record Stored(int V, long H, Dictionary<string, long>? S);
+    private sealed record Stored(int V, Dictionary<string, long>? S);
 }

@@ -25,7 +25,8 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private readonly ILogger _logger;
     private readonly ImRecentIds _recent = new(20_000);
     private readonly ImSyncCursor _cursor = new();
-    private readonly ConcurrentDictionary<string, Task<SendResult>> _sendsInFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<SendResult>>> _sendsInFlight = new(StringComparer.Ordinal);
+    private readonly ImRecentResults _sent = new(10_000);
     private readonly ImRecentIds _revoked = new(10_000);
     private readonly object _pipelineGate = new();
     private readonly SemaphoreSlim _cursorSave = new(1, 1);
@@ -88,7 +89,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         if (!_hasCursor && !_options.SyncHistoryOnFirstStart)
         {
             // First start: what the account holds already is history, not news; remember it as handled.
-            var (pages, messages) = await ImCatchUp.PageAsync(link, _options, 0, _options.SyncMaxPages, m =>
+            var (pages, messages, _, _) = await ImCatchUp.PageAsync(link, _options, 0, _options.SyncMaxPages, m =>
             {
                 if (m.SenderId != _options.UserId)
                 {
@@ -101,18 +102,39 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         }
         else
         {
-            var from = Math.Max(0, _cursor.High - _options.SyncLookback);
             var posted = 0;
-            var (pages, messages) = await ImCatchUp.PageAsync(link, _options, from, _options.SyncMaxPages, m =>
+            ValueTask HandOver(PushMessage m)
             {
-                if (m.SenderId == _options.UserId || _cursor.Handled(m.SenderId, m.Seq))
+                if (m.SenderId == _options.UserId || _cursor.Handled(m.SenderId, m.Seq) || _recent.Contains(m.MessageId))
                 {
                     return ValueTask.CompletedTask;
                 }
 
                 posted++;
                 return pipeline.HandOverAsync(m, acknowledge: false, cancellationToken);
-            }, Name, _logger, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Seqs are per sender: a new sender's messages start low, a known sender's continue above
+            // what was handled. Page from 0; when the budget runs out first, jump to just below the
+            // low-water mark, then to just below the high-water mark, so those ranges are covered.
+            long[] starts = [0, Math.Max(0, _cursor.LowWater - _options.SyncLookback), Math.Max(0, _cursor.HighWater - _options.SyncLookback)];
+            var (pages, messages, reached) = (0, 0, -1L);
+            foreach (var start in starts)
+            {
+                if (start <= reached)
+                {
+                    continue;
+                }
+
+                var pass = await ImCatchUp.PageAsync(link, _options, start, _options.SyncMaxPages, HandOver, Name, _logger, cancellationToken).ConfigureAwait(false);
+                (pages, messages, reached) = (pages + pass.Pages, messages + pass.Messages, pass.Reached);
+                if (pass.Complete)
+                {
+                    break;
+                }
+            }
+
+            var from = starts[0];
             await pipeline.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
             ProtobufImLog.CatchUpDone(_logger, Name, from, pages, messages, posted);
         }
@@ -224,25 +246,37 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
     public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
+        // The v1 server stores every copy of a send: a retry of one that already succeeded gets the first result.
+        if (_sent.TryGet(message.IdempotencyKey, out var earlier))
+        {
+            return Task.FromResult(earlier);
+        }
+
         if (_session.Current is null)
         {
             return Task.FromResult(SendResult.NotConnected($"{Name} is not connected ({Status.State})"));
         }
 
         // A retry of a send still waiting for its reply joins it instead of storing a second copy.
-        var send = _sendsInFlight.GetOrAdd(message.IdempotencyKey, _ => SendOnceAsync(message, cancellationToken));
-        return ForgetWhenDoneAsync(message.IdempotencyKey, send);
+        var send = _sendsInFlight.GetOrAdd(message.IdempotencyKey, _ => new Lazy<Task<SendResult>>(() => SendOnceAsync(message, cancellationToken)));
+        return CompleteSendAsync(message.IdempotencyKey, send);
     }
 
-    private async Task<SendResult> ForgetWhenDoneAsync(string key, Task<SendResult> send)
+    private async Task<SendResult> CompleteSendAsync(string key, Lazy<Task<SendResult>> send)
     {
         try
         {
-            return await send.ConfigureAwait(false);
+            var result = await send.Value.ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                _sent.Add(key, result);
+            }
+
+            return result;
         }
         finally
         {
-            _sendsInFlight.TryRemove(new KeyValuePair<string, Task<SendResult>>(key, send));
+            _sendsInFlight.TryRemove(new KeyValuePair<string, Lazy<Task<SendResult>>>(key, send));
         }
     }
 

@@ -24,10 +24,10 @@ public sealed record ProtobufImOptions(Uri Url, string UserId, Secret Token)
 
     public int SyncPageSize { get; init; } = 100;
 
-    /// <summary>Catch-up starts this many seqs below the highest seq ingested (seqs are per sender and interleave).</summary>
-    public long SyncLookback { get; init; } = 1000;
+    /// <summary>Catch-up starts this many seqs below the lowest handled seq of any known sender (seqs are per sender).</summary>
+    public long SyncLookback { get; init; } = 100;
 
-    public int SyncMaxPages { get; init; } = 50;
+    public int SyncMaxPages { get; init; } = 200;
 
     /// <summary>On the very first start (no cursor yet): relay the account's history (true) or only what arrives from now on.</summary>
     public bool SyncHistoryOnFirstStart { get; init; }

@@ -49,16 +49,16 @@ internal sealed class ImRig : IAsyncDisposable
     public ProtobufImOptions Options(string? token = null, Uri? url = null) =>
         new(url ?? Simulator.Url, Bridge, new Secret(token ?? Simulator.CreateUser(Bridge)))
         {
-            HeartbeatInterval = TimeSpan.FromMilliseconds(300),
-            RequestTimeout = TimeSpan.FromSeconds(1),
-            SilenceWindow = TimeSpan.FromSeconds(2),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+            RequestTimeout = TimeSpan.FromSeconds(2),
+            SilenceWindow = TimeSpan.FromSeconds(3),
             Reconnect = ReconnectPolicy.Default with
             {
                 InitialDelay = TimeSpan.FromMilliseconds(50),
                 MaxDelay = TimeSpan.FromMilliseconds(300),
                 BadCredentialsDelay = TimeSpan.FromSeconds(30),
                 KickedDelay = TimeSpan.FromSeconds(30),
-                SilenceWindow = TimeSpan.FromSeconds(2),
+                SilenceWindow = TimeSpan.FromSeconds(3),
             },
         };
 

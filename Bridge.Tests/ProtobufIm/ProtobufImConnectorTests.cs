@@ -70,9 +70,9 @@ public sealed class ProtobufImConnectorTests(ITestOutputHelper output)
     [Fact]
     public async Task Inbound_and_outbound_throughput_is_reported()
     {
-        const int count = 5_000;
+        const int count = 2_000;
         await using var rig = await ImRig.StartAsync(output, o => { o.WriteBufferFrames = count * 2; o.RecordPushes = false; });
-        var connector = await rig.RunConnectedAsync(rig.Options() with { MaxInFlight = 1024 });
+        var connector = await rig.RunConnectedAsync(rig.Options() with { MaxInFlight = 1024, RequestTimeout = TimeSpan.FromSeconds(30), HeartbeatInterval = TimeSpan.FromSeconds(5) });
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
@@ -175,6 +175,33 @@ public sealed class ProtobufImConnectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_budget_limited_catch_up_covers_new_senders_and_known_senders_with_high_seqs()
+    {
+        await using var rig = await ImRig.StartAsync(output);
+        var connector = await rig.RunConnectedAsync();
+        for (var i = 0; i < 100; i++)
+        {
+            rig.Simulator.SendDirect("bob", "carol", $"elsewhere {i}"); // bob's own counter climbs to 100
+        }
+
+        rig.Simulator.SendDirect("bob", ImRig.Bridge, "bob live");
+        await rig.Sink.WaitForAsync<MessagePosted>(1);
+        for (var i = 0; i < 60; i++)
+        {
+            Assert.True((await connector.SendAsync(ImRig.Outbound(EndpointKind.User, "alice", $"own {i}"), CancellationToken.None)).Succeeded);
+        }
+
+        await rig.StopConnectorAsync();
+        rig.Simulator.SendDirect("dave", ImRig.Bridge, "dave new");   // seq 1 of a sender never seen
+        rig.Simulator.SendDirect("bob", ImRig.Bridge, "bob missed");  // seq 102, far above the low pages
+
+        await rig.RunConnectedAsync(rig.Options() with { SyncPageSize = 10, SyncMaxPages = 2, SyncLookback = 5 });
+        var posted = await rig.Sink.WaitForAsync<MessagePosted>(3);
+        Assert.Equal(["bob live", "bob missed", "dave new"], posted.Select(p => p.Body.Text).Order());
+        Assert.Equal(3, rig.Sink.Calls);
+    }
+
+    [Fact]
     public async Task Sends_reach_users_and_groups_with_the_idempotency_key_and_origin_marker()
     {
         await using var rig = await ImRig.StartAsync(output);
@@ -203,13 +230,15 @@ public sealed class ProtobufImConnectorTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Concurrent_retries_of_one_send_store_it_once()
+    public async Task Retries_of_one_send_store_it_once()
     {
         await using var rig = await ImRig.StartAsync(output);
         var connector = await rig.RunConnectedAsync();
         var message = ImRig.Outbound(EndpointKind.User, "alice", "only once");
         var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => connector.SendAsync(message, CancellationToken.None)));
         Assert.All(results, r => Assert.True(r.Succeeded));
+        var later = await connector.SendAsync(message, CancellationToken.None); // a retry after success
+        Assert.Equal(results[0].NativeMessageId, later.NativeMessageId);
         Assert.Single(rig.Simulator.Messages, m => m.ClientMsgId == message.IdempotencyKey);
     }
 
