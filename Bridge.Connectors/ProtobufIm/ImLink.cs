@@ -5,6 +5,9 @@ using Google.Protobuf;
 
 namespace Bridge.Connectors.ProtobufIm;
 
+/// <summary>A request could not even be written: the connection is gone and nothing reached the server.</summary>
+internal sealed class ImNotSentException(string message) : IOException(message);
+
 /// <summary>A reply the read loop matched to a request by its echoed sequence.</summary>
 internal readonly record struct ImReply(CommandType Command, IMessage Message);
 
@@ -37,7 +40,7 @@ internal sealed class ImLink(IFrameConnection connection, string connector, Time
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             _pending.Forget(sequence);
-            throw new ConnectionLostException($"could not send {command}: {ex.Message}");
+            throw new ImNotSentException($"could not send {command}: {ex.Message}");
         }
 
         return await _pending.WaitAsync(sequence, answer, timeout, cancellationToken).ConfigureAwait(false);

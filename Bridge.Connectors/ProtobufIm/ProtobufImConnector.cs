@@ -49,7 +49,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
             options.Endpoint.SafeDescription,
             async ct => await WebSocketFrameConnection.ConnectAsync(options.Endpoint, context.Time, ct).ConfigureAwait(false),
             _session,
-            options.Reconnect,
+            options.Reconnect with { SilenceWindow = options.SilenceWindow },
             _logger,
             context.Time);
         _supervisor.StatusChanged += s => StatusChanged?.Invoke(s);
@@ -72,6 +72,11 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     public async Task RunAsync(IInboundSink sink, CancellationToken stoppingToken)
     {
         _sink = sink;
+        foreach (var group in _context.EndpointsOfKind(EndpointKind.Group))
+        {
+            ProtobufImLog.GroupSendOnly(_logger, Name, group.NativeId);
+        }
+
         await _supervisor.RunAsync(stoppingToken).ConfigureAwait(false);
         await SaveCursorAsync(force: true).ConfigureAwait(false);
     }
@@ -325,7 +330,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
             {
                 serverId = await FindServerIdAsync(link, sent, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is TimeoutException or ConnectionLostException)
+            catch (Exception ex) when (ex is TimeoutException or IOException)
             {
                 return SendResult.TimedOut($"looking up the server id of {request.NativeMessageId}: {ex.Message}");
             }
@@ -404,6 +409,10 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         catch (TimeoutException ex)
         {
             return SendResult.TimedOut($"{operation}: {ex.Message}");
+        }
+        catch (ImNotSentException ex)
+        {
+            return SendResult.NotConnected($"{operation}: {ex.Message}");
         }
         catch (ConnectionLostException ex)
         {

@@ -33,4 +33,7 @@ internal static partial class ProtobufImLog
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{Connector}: could not store the catch-up cursor: {Reason}")]
     public static partial void CursorSaveFailed(ILogger logger, string connector, string reason);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "{Connector}: group/{GroupId} is send-only: the v1 server stores group messages but pushes them to no one")]
+    public static partial void GroupSendOnly(ILogger logger, string connector, string groupId);
 }

@@ -65,7 +65,7 @@ internal sealed class ProtobufImSession : ISessionHandler
             // The supervisor cancelled this session (watchdog, or shutdown: it then reports stopped itself).
             return SessionEnd.Transient("session cancelled");
         }
-        catch (Exception ex) when (ex is TimeoutException or ConnectionLostException)
+        catch (Exception ex) when (ex is TimeoutException or IOException)
         {
             return link.Ended.IsCompleted ? await link.Ended.ConfigureAwait(false) : SessionEnd.Transient($"authentication: {ex.Message}");
         }
@@ -243,7 +243,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         {
             link.End(SessionEnd.Transient($"no heartbeat reply within {_options.RequestTimeout.TotalSeconds:0.###} s"));
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionLostException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
             // The session is over; the read loop says why.
         }

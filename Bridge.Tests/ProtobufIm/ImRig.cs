@@ -58,7 +58,6 @@ internal sealed class ImRig : IAsyncDisposable
                 MaxDelay = TimeSpan.FromMilliseconds(300),
                 BadCredentialsDelay = TimeSpan.FromSeconds(30),
                 KickedDelay = TimeSpan.FromSeconds(30),
-                SilenceWindow = TimeSpan.FromSeconds(3),
             },
         };
 

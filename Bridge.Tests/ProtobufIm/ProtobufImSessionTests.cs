@@ -75,7 +75,7 @@ public sealed class ProtobufImSessionTests(ITestOutputHelper output)
     public async Task A_missed_heartbeat_reply_reconnects()
     {
         await using var rig = await ImRig.StartAsync(output);
-        var connector = await rig.RunConnectedAsync();
+        var connector = await rig.RunConnectedAsync(rig.Options() with { RequestTimeout = TimeSpan.FromSeconds(1), SilenceWindow = TimeSpan.FromSeconds(10) });
         rig.Simulator.Stall(ImRig.Bridge, true);
         await Eventually.TrueAsync(() => connector.Reconnects >= 1, TimeSpan.FromSeconds(5), "the heartbeat timeout ended the session");
         await Eventually.TrueAsync(() => connector.Status.State == SessionState.Connected && connector.CompletedCatchUps >= 2, TimeSpan.FromSeconds(5), "reconnected");
@@ -88,8 +88,12 @@ public sealed class ProtobufImSessionTests(ITestOutputHelper output)
         await using var rig = await ImRig.StartAsync(output);
         await using var proxy = new FaultProxy(new IPEndPoint(IPAddress.Loopback, rig.Simulator.Port));
         proxy.Start();
-        var options = rig.Options(url: new Uri($"ws://127.0.0.1:{proxy.Port}/ws")) with { HeartbeatInterval = TimeSpan.FromSeconds(5), RequestTimeout = TimeSpan.FromSeconds(3) };
-        options = options with { Reconnect = options.Reconnect with { SilenceWindow = TimeSpan.FromMilliseconds(800) } };
+        var options = rig.Options(url: new Uri($"ws://127.0.0.1:{proxy.Port}/ws")) with
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(300),
+            RequestTimeout = TimeSpan.FromSeconds(10), // the heartbeat timeout must not be what fires
+            SilenceWindow = TimeSpan.FromSeconds(1.5),
+        };
         var connector = rig.Run(options);
         await Eventually.TrueAsync(() => connector.CompletedCatchUps == 1, TimeSpan.FromSeconds(5), "connected through the proxy");
         proxy.Stall(true);
