@@ -9,11 +9,14 @@ namespace Bridge.Connectors.ProtobufIm;
 /// an authenticated session counts as transient (reconnect soon: a blip or a restart); a second
 /// abrupt close of an authenticated session within <c>window</c> means the reconnect succeeded and
 /// was taken over again, the signature of another client logging in as the same account: that is
-/// reported as kicked and backs off long instead of fighting the other client.
+/// reported as kicked and backs off long instead of fighting the other client. After a reported
+/// kick, the next abrupt close within <c>memory</c> (the kicked back-off plus the window) is a kick
+/// at once: the other client is evidently still there, so the bridge yields after one takeover.
 /// </summary>
-internal sealed class ImKickDetector(TimeSpan window, TimeProvider time)
+internal sealed class ImKickDetector(TimeSpan window, TimeSpan memory, TimeProvider time)
 {
     private long? _lastAbruptClose;
+    private long? _lastKick;
 
     public SessionEnd OnAbruptClose(bool wasAuthenticated, string userId, string detail)
     {
@@ -25,11 +28,12 @@ internal sealed class ImKickDetector(TimeSpan window, TimeProvider time)
         var now = time.GetTimestamp();
         var previous = _lastAbruptClose;
         _lastAbruptClose = now;
-        if (previous is { } p && time.GetElapsedTime(p, now) <= window)
+        var recentlyKicked = _lastKick is { } k && time.GetElapsedTime(k, now) <= memory;
+        if (recentlyKicked || (previous is { } p && time.GetElapsedTime(p, now) <= window))
         {
-            _lastAbruptClose = null;
+            _lastKick = now;
             return SessionEnd.Kicked(
-                $"the server closed the session abruptly twice within {window.TotalSeconds:0.#} s right after successful logins: " +
+                $"the server closed the session abruptly {(recentlyKicked ? "again after an earlier takeover" : $"twice within {window.TotalSeconds:0.#} s")} right after successful logins: " +
                 $"another client is logging in as '{userId}' (the v1 server takes the account over without a kick frame)");
         }
 

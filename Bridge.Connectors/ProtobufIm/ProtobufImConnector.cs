@@ -94,7 +94,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         if (!_hasCursor && !_options.SyncHistoryOnFirstStart)
         {
             // First start: what the account holds already is history, not news; remember it as handled.
-            var (pages, messages, _, _) = await ImCatchUp.PageAsync(link, _options, 0, _options.SyncMaxPages, m =>
+            var (pages, messages, _, _) = await ImCatchUp.PageAsync(link, _options, 0, _options.SyncMaxPages * 10, m =>
             {
                 if (m.SenderId != _options.UserId)
                 {

@@ -31,7 +31,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         _events = events;
         _time = time;
         _logger = logger;
-        _kicks = new ImKickDetector(options.KickDetectionWindow, time);
+        _kicks = new ImKickDetector(options.KickDetectionWindow, (options.Reconnect.KickedDelay * 4) + options.KickDetectionWindow, time);
     }
 
     /// <summary>The authenticated link, or null between sessions.</summary>

@@ -99,4 +99,32 @@ public class ProtobufImMappingTests
         Assert.Equal(origin, posted.EventId);
         Assert.Equal(new EndpointRef("pbim", EndpointKind.Group, "g1"), posted.Conversation);
     }
+
+    [Fact]
+    public void Abrupt_closes_become_a_kick_when_they_repeat_and_stay_one_after_a_kick()
+    {
+        var time = new ManualTime();
+        var detector = new ImKickDetector(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(22), time);
+        Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Transient, detector.OnAbruptClose(false, "bridge", "x").Kind);
+        Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Transient, detector.OnAbruptClose(true, "bridge", "x").Kind);
+        time.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Transient, detector.OnAbruptClose(true, "bridge", "x").Kind); // a restart now and then
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Kicked, detector.OnAbruptClose(true, "bridge", "x").Kind);
+        time.Advance(TimeSpan.FromMinutes(5)); // back after the kicked delay, taken over again once
+        Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Kicked, detector.OnAbruptClose(true, "bridge", "x").Kind);
+        time.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Transient, detector.OnAbruptClose(true, "bridge", "x").Kind);
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
 }
