@@ -8,5 +8,6 @@ public static class ConnectorCatalog
     public static IReadOnlyList<IConnectorFactory> BuiltIn { get; } =
     [
         new Glide.GlideConnectorFactory(),
+        new ProtobufIm.ProtobufImConnectorFactory(),
     ];
 }

@@ -20,6 +20,7 @@ public static class SimulatorCatalog
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
             ["glide"] = (port, bind) => new Glide.GlideSimulator(new Glide.GlideSimulatorOptions { Port = port, Bind = bind, WorldChannel = true }),
+            ["protobuf-im"] = (port, address) => new ProtobufIm.ProtobufImSimulator(null, port, address),
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)
