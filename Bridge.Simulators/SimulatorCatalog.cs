@@ -19,6 +19,7 @@ public static class SimulatorCatalog
     public static readonly IReadOnlyDictionary<string, Func<int, IPAddress, IStandaloneSimulator>> Types =
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
+            ["xnest"] = (port, bind) => new Xnest.XnestSimulator(port: port, bind: bind),
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)
