@@ -109,3 +109,40 @@ public class XnestConnectorInboundTests(ITestOutputHelper output)
         Assert.StartsWith("room ", rig.Connector.Status.Reason, StringComparison.Ordinal);
     }
 }
+
+public class XnestConnectorLoadTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Ten_thousand_room_messages_reach_the_sink_in_order_and_once()
+    {
+        await using var rig = await XnestRig.StartAsync(output, ["load"]);
+        var sender = rig.Sim.AddMember("load", "loader");
+        const int count = 10_000;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            sender.Send($"load {i}");
+        }
+
+        await Eventually.TrueAsync(() => rig.Sink.PostedCompleted >= count, TimeSpan.FromSeconds(30), "every message reached the sink");
+        started.Stop();
+        output.WriteLine($"xnest inbound: {count} messages in {started.Elapsed.TotalMilliseconds:0} ms = {count / started.Elapsed.TotalSeconds:0} msg/s (simulator and connector in one process)");
+        Assert.Equal(count, rig.Sink.PostedCalls.Count);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"load {i}"), rig.Recorded.Posted.Select(p => p.Body.Text));
+    }
+
+    [Fact]
+    public async Task A_second_bridge_with_the_same_nickname_is_just_another_member_not_a_kick()
+    {
+        await using var sim = new Simulators.Xnest.XnestSimulator();
+        await sim.StartAsync();
+        await using var one = await XnestRig.StartAsync(output, ["dup"], sim: sim);
+        await using var two = await XnestRig.StartAsync(output, ["dup"], sim: sim);
+        Assert.NotEqual(one.BridgePid("dup"), two.BridgePid("dup"));
+        sim.AddMember("dup", "x").Send("to both");
+        await one.Recorded.WaitForAsync<MessagePosted>(1);
+        await two.Recorded.WaitForAsync<MessagePosted>(1);
+        Assert.Equal((0, 0), (one.Connector.Reconnects("dup"), two.Connector.Reconnects("dup")));
+        Assert.Equal(SessionState.Connected, one.Connector.Status.State);
+    }
+}

@@ -13,16 +13,22 @@ namespace Bridge.Tests.Xnest;
 internal sealed class CallCountingSink(RecordingSink inner) : IInboundSink
 {
     private readonly ConcurrentQueue<string> _posted = new();
+    private int _completed;
 
     public RecordingSink Inner => inner;
 
     /// <summary>The native id of every PostedAsync call, in call order.</summary>
     public IReadOnlyList<string> PostedCalls => _posted.ToArray();
 
-    public Task<IngestOutcome> PostedAsync(MessagePosted message, CancellationToken cancellationToken)
+    /// <summary>PostedAsync calls that completed (cheap to poll).</summary>
+    public int PostedCompleted => Volatile.Read(ref _completed);
+
+    public async Task<IngestOutcome> PostedAsync(MessagePosted message, CancellationToken cancellationToken)
     {
         _posted.Enqueue(message.NativeMessageId);
-        return inner.PostedAsync(message, cancellationToken);
+        var outcome = await inner.PostedAsync(message, cancellationToken);
+        Interlocked.Increment(ref _completed);
+        return outcome;
     }
 
     public Task<IngestOutcome> EditedAsync(MessageEdited message, CancellationToken cancellationToken) => inner.EditedAsync(message, cancellationToken);
