@@ -143,3 +143,42 @@ public class XnestConnectorRecoveryTests(ITestOutputHelper output)
         Assert.DoesNotContain(rig.Sim.Room("quiet")!.Robot.Received, f => f.Type == XnestFrameType.Normal);
     }
 }
+
+public class XnestCheckpointTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task The_stored_window_never_runs_ahead_of_what_the_sink_made_durable()
+    {
+        await using var rig = await XnestRig.StartAsync(output, ["ck"]);
+        var alice = rig.Sim.AddMember("ck", "alice");
+        alice.Send("warm-up");
+        await rig.Recorded.WaitForAsync<MessagePosted>(1);
+        rig.Recorded.DurableDelay = TimeSpan.FromSeconds(1);
+        alice.Send("slow");
+        await Eventually.TrueAsync(() => rig.Sink.PostedCalls.Count == 2, TimeSpan.FromSeconds(5), "the slow call started");
+        var echo = alice.Received.Last(f => f.Type == XnestFrameType.Normal && f.Text == "slow");
+        var key = XnestMessageKey.For(false, alice.Pid, echo.SendTime, "slow");
+
+        async Task<int> StoredCount() => XnestSeenWindow.Parse(await rig.Cursors.GetCursorAsync(XnestRig.ConnectorName, "room/ck", default), 100).Seen(key);
+
+        // Later frames would trigger checkpoints; they queue behind the pending sink call.
+        for (var i = 0; i < 5; i++)
+        {
+            await Task.Delay(60);
+            alice.Send("@changename:a" + i);
+        }
+
+        Assert.Equal(0, await StoredCount());
+        Assert.DoesNotContain(rig.Recorded.Posted, p => p.Body.Text == "slow");
+        await rig.Recorded.WaitForAsync<MessagePosted>(2);
+        rig.Recorded.DurableDelay = TimeSpan.Zero;
+        alice.Send("@changename:done");
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (await StoredCount() != 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, await StoredCount());
+    }
+}

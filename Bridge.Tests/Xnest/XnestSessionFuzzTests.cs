@@ -64,3 +64,43 @@ public class XnestSessionFuzzTests(ITestOutputHelper output)
         loggers.Dispose();
     }
 }
+
+public class XnestChangeNameTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(true, "other", true)]
+    [InlineData(true, "bridge", false)]
+    [InlineData(false, "other", false)]
+    public async Task ChangeName_is_sent_only_when_configured_and_the_room_shows_another_name(bool configured, string shownName, bool expectCommand)
+    {
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var server = new SimulatorServer(routes => SimulatorServer.MapWebSocket(routes, "/xgate/websocket/{room}", async (_, socket) =>
+        {
+            static byte[] Frame(string type, string payload) =>
+                Encoding.UTF8.GetBytes($$"""{"from":"<0.5.0>","xnest":"cn","type":"{{type}}","payload":{{payload}},"send_time":"2015-4-8 14:2:6"}""");
+            await socket.SendAsync(Frame("self", "\"<0.5.0>\""), WebSocketMessageType.Text, true, default);
+            await socket.SendAsync(Frame("members", $$"""[{"pid":"<0.5.0>","nickname":"{{shownName}}"}]"""), WebSocketMessageType.Text, true, default);
+            await socket.SendAsync(Frame("history", "[]"), WebSocketMessageType.Text, true, default);
+            await socket.SendAsync(Frame("normal", "\"sync\""), WebSocketMessageType.Text, true, default);
+            while (await WebSocketIo.ReadMessageAsync(socket, 1 << 20, default) is { } m)
+            {
+                received.Enqueue(Encoding.UTF8.GetString(m.Data));
+            }
+        }));
+        await server.StartAsync();
+        var loggers = TestLoggerProvider.Factory(output, out _);
+        var sink = new RecordingSink();
+        var options = XnestRig.TestOptions(server.WebSocketUrl("/xgate/websocket")) with { ChangeName = configured, SendTimeout = TimeSpan.FromMilliseconds(300) };
+        var context = new ConnectorContext("xn", [new EndpointRef("xn", EndpointKind.Room, "cn")], new MemoryCursorStore(), loggers, TimeProvider.System);
+        await using var connector = new XnestConnector(context, options);
+        using var stop = new CancellationTokenSource();
+        var run = connector.RunAsync(sink, stop.Token);
+        await Eventually.TrueAsync(() => connector.Status.State == SessionState.Connected, TimeSpan.FromSeconds(10), "connected");
+        var sent = await connector.SendAsync(XnestRig.Message(XnestRig.RoomRef("cn"), "marker") with { Target = new EndpointRef("xn", EndpointKind.Room, "cn") }, default);
+        Assert.Equal(SendFailureKind.Timeout, sent.Failure); // this fake never echoes
+        Assert.Equal(expectCommand ? ["@changename:bridge", "marker"] : ["marker"], received.ToArray());
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        loggers.Dispose();
+    }
+}
