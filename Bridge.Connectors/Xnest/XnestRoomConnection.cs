@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Threading.Channels;
 using Bridge.Connectors.Abstractions;
@@ -60,29 +61,35 @@ internal sealed class XnestRoomConnection
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var completions = CompleteInOrderAsync(session);
         var probes = ProbeAsync(session.Token);
-        SessionEnd end;
+        SessionEnd? end = null;
+        ExceptionDispatchInfo? error = null;
         try
         {
             end = await ReadAsync(session.Token).ConfigureAwait(false);
         }
-        catch (Exception) when (_sinkFailure is not null)
+        catch (Exception ex)
         {
-            end = SessionEnd.Transient($"sink did not take a message ({_sinkFailure}); reconnecting to catch up from history");
-        }
-        finally
-        {
-            if (_sinkFailure is null && _window.Initialized && _window.Dirty)
-            {
-                _pipeline.Writer.TryWrite(new PipelineItem(null, _window.Serialize()));
-            }
-
-            _pipeline.Writer.TryComplete();
+            error = ExceptionDispatchInfo.Capture(ex);
         }
 
+        // Whatever ended the connection, the sink calls already made still complete, and the final
+        // checkpoint is stored behind them before the next connection loads the window.
+        if (_sinkFailure is null && _window.Initialized && _window.Dirty)
+        {
+            _pipeline.Writer.TryWrite(new PipelineItem(null, _window.Serialize()));
+        }
+
+        _pipeline.Writer.TryComplete();
         await completions.ConfigureAwait(false);
         await session.CancelAsync().ConfigureAwait(false);
         await probes.ConfigureAwait(false);
-        return _sinkFailure is null ? end : SessionEnd.Transient($"sink did not take a message ({_sinkFailure}); reconnecting to catch up from history");
+        if (_sinkFailure is not null)
+        {
+            return SessionEnd.Transient($"sink did not take a message ({_sinkFailure}); reconnecting to catch up from history");
+        }
+
+        error?.Throw();
+        return end!;
     }
 
     private async Task<SessionEnd> ReadAsync(CancellationToken cancellationToken)

@@ -135,9 +135,10 @@ public class XnestConnectorRecoveryTests(ITestOutputHelper output)
     [Fact]
     public async Task A_quiet_room_stays_connected_because_probes_are_answered()
     {
-        await using var rig = await XnestRig.StartAsync(output, ["quiet"], o => o with { ProbeInterval = TimeSpan.FromMilliseconds(100), Watchdog = TimeSpan.FromMilliseconds(400) });
-        var bridge = rig.BridgePid("quiet");
-        await Eventually.TrueAsync(() => rig.Sim.Commands.Count(c => c.Pid == bridge) >= 8, TimeSpan.FromSeconds(10), "eight probes were answered");
+        await using var rig = await XnestRig.StartAsync(output, ["quiet"], o => o with { ProbeInterval = TimeSpan.FromMilliseconds(100), Watchdog = TimeSpan.FromSeconds(1) });
+
+        // 25 answered probes take 2.5 s: more than twice the watchdog window of a silent room.
+        await Eventually.TrueAsync(() => rig.Sim.Commands.Count >= 25, TimeSpan.FromSeconds(15), "25 probes were answered");
         Assert.Equal(0, rig.Connector.Reconnects("quiet"));
         Assert.All(rig.Sim.Commands, c => Assert.Equal("@history:-1", c.Text));
         Assert.DoesNotContain(rig.Sim.Room("quiet")!.Robot.Received, f => f.Type == XnestFrameType.Normal);
@@ -153,25 +154,31 @@ public class XnestCheckpointTests(ITestOutputHelper output)
         var alice = rig.Sim.AddMember("ck", "alice");
         alice.Send("warm-up");
         await rig.Recorded.WaitForAsync<MessagePosted>(1);
-        rig.Recorded.DurableDelay = TimeSpan.FromSeconds(1);
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig.Sink.Hold = hold;
         alice.Send("slow");
-        await Eventually.TrueAsync(() => rig.Sink.PostedCalls.Count == 2, TimeSpan.FromSeconds(5), "the slow call started");
+        await Eventually.TrueAsync(() => rig.Sink.PostedCalls.Count == 2, TimeSpan.FromSeconds(5), "the held call started");
         var echo = alice.Received.Last(f => f.Type == XnestFrameType.Normal && f.Text == "slow");
         var key = XnestMessageKey.For(false, alice.Pid, echo.SendTime, "slow");
 
         async Task<int> StoredCount() => XnestSeenWindow.Parse(await rig.Cursors.GetCursorAsync(XnestRig.ConnectorName, "room/ck", default), 100).Seen(key);
 
-        // Later frames would trigger checkpoints; they queue behind the pending sink call.
-        for (var i = 0; i < 5; i++)
+        // Later frames (renames, handled while the call is held) make the connector checkpoint;
+        // those checkpoints queue behind the pending sink call.
+        for (var i = 0; i < 4; i++)
         {
             await Task.Delay(60);
             alice.Send("@changename:a" + i);
         }
 
+        await rig.Recorded.WaitForAsync<MembershipChanged>(5);
         Assert.Equal(0, await StoredCount());
         Assert.DoesNotContain(rig.Recorded.Posted, p => p.Body.Text == "slow");
+
+        rig.Sink.Hold = null;
+        hold.SetResult();
         await rig.Recorded.WaitForAsync<MessagePosted>(2);
-        rig.Recorded.DurableDelay = TimeSpan.Zero;
+        await Task.Delay(60);
         alice.Send("@changename:done");
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (await StoredCount() != 1 && DateTime.UtcNow < deadline)

@@ -23,9 +23,17 @@ internal sealed class CallCountingSink(RecordingSink inner) : IInboundSink
     /// <summary>PostedAsync calls that completed (cheap to poll).</summary>
     public int PostedCompleted => Volatile.Read(ref _completed);
 
+    /// <summary>While set, PostedAsync calls wait for it before they reach the recording sink.</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
     public async Task<IngestOutcome> PostedAsync(MessagePosted message, CancellationToken cancellationToken)
     {
         _posted.Enqueue(message.NativeMessageId);
+        if (Hold is { } hold)
+        {
+            await hold.Task.WaitAsync(cancellationToken);
+        }
+
         var outcome = await inner.PostedAsync(message, cancellationToken);
         Interlocked.Increment(ref _completed);
         return outcome;
