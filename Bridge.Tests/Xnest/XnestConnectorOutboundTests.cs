@@ -38,6 +38,31 @@ public class XnestConnectorOutboundTests(ITestOutputHelper output)
         Assert.DoesNotContain(watcher.Received, f => f.From == rig.Sim.Room("inj")!.Robot.Pid);
     }
 
+    [Theory]
+    [InlineData("@to:{watcher}|x", "to")]
+    [InlineData("@changename:x", "changename")]
+    [InlineData("@history:0", "history")]
+    [InlineData("@call:a|b", "call")]
+    [InlineData("@robot", "robot")]
+    public async Task Each_command_relayed_into_a_room_is_inert(string template, string command)
+    {
+        await using var rig = await XnestRig.StartAsync(output, ["cmd-" + command]);
+        var room = "cmd-" + command;
+        var watcher = rig.Sim.AddMember(room, "watcher");
+        var text = template.Replace("{watcher}", watcher.Pid, StringComparison.Ordinal);
+        var result = await rig.Connector.SendAsync(XnestRig.Message(XnestRig.RoomRef(room), text), default);
+        Assert.True(result.Succeeded, result.ToString());
+        var after = await rig.Connector.SendAsync(XnestRig.Message(XnestRig.RoomRef(room), "after"), default);
+        Assert.True(after.Succeeded, after.ToString());
+
+        var seen = Assert.Single(rig.Sim.Texts, t => t.Text != "after");
+        Assert.Equal("＠" + text[1..], seen.Text);
+        Assert.Empty(rig.Sim.Commands);
+        Assert.Equal([seen.Text, "after"], watcher.Received.Where(f => f.Type == XnestFrameType.Normal).Select(f => f.Text));
+        Assert.DoesNotContain(watcher.Received, f => f.From == rig.Sim.Room(room)!.Robot.Pid);
+        Assert.DoesNotContain(watcher.Received, f => f.Type is XnestFrameType.Private or XnestFrameType.Call or XnestFrameType.ChangeName or XnestFrameType.Error);
+    }
+
     [Fact]
     public async Task A_room_send_is_confirmed_by_its_echo_whose_derived_id_is_the_native_id()
     {
