@@ -21,6 +21,8 @@ namespace Bridge.Simulators.Xnest;
 /// </summary>
 public sealed class XnestSimulator : IStandaloneSimulator
 {
+    private static readonly JsonSerializerOptions RpcJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly string[] RandomNames = ["大痴", "卫春华", "黑旋风李逵", "小明", "花和尚鲁智深"];
 
     private readonly SimulatorServer _server;
@@ -322,6 +324,6 @@ public sealed class XnestSimulator : IStandaloneSimulator
         };
         var response = new JsonObject { ["request_id"] = request?["request_id"]?.DeepClone(), ["result"] = result };
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(response.ToJsonString()).ConfigureAwait(false);
+        await context.Response.WriteAsync(response.ToJsonString(RpcJson)).ConfigureAwait(false);
     }
 }

@@ -155,6 +155,31 @@ public class XnestSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_http_rpc_answers_members_member_count_history_and_404()
+    {
+        var member = _sim.AddMember("rpc", "m");
+        member.Send("kept");
+        using var http = new HttpClient();
+        async Task<string> Call(string method) =>
+            await (await http.PostAsync(new Uri($"http://127.0.0.1:{_sim.Port}/xgate/http"), new StringContent($$$"""{"request_id":"r1","method":"{{{method}}}","params":{"xnest":"rpc","count":0}}"""))).Content.ReadAsStringAsync();
+
+        Assert.Equal("""{"request_id":"r1","result":2}""", await Call("member_count"));
+        var members = System.Text.Json.Nodes.JsonNode.Parse(await Call("members"))!["result"]!.AsArray();
+        Assert.Contains(members, m => m![0]!.GetValue<string>() == member.Pid && m[1]!.GetValue<string>() == "m");
+        Assert.Contains("\"payload\":\"kept\"", await Call("history"), StringComparison.Ordinal);
+        Assert.Equal("""{"request_id":"r1","result":"404"}""", await Call("nope"));
+    }
+
+    [Fact]
+    public async Task Without_a_nickname_the_server_picks_a_random_name()
+    {
+        await using var client = await XnestRawClient.ConnectAsync(_sim.BaseUrl, "anon", nickname: null);
+        var frames = await client.ReceiveUntilAsync(f => f.Type == XnestFrameType.Join);
+        Assert.False(string.IsNullOrEmpty(frames[^1].Text));
+        Assert.NotEqual("小M机器人", frames[^1].Text);
+    }
+
+    [Fact]
     public async Task Store_history_is_fixed_by_the_first_joiner()
     {
         await using (var first = await XnestRawClient.ConnectAsync(_sim.BaseUrl, "nostore", "a", storeHistory: "false"))
