@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Bridge.Connectors.Xnest;
 
@@ -84,6 +83,4 @@ public static class XnestClientFrames
         data.CopyTo(frame.AsSpan(1));
         return frame;
     }
-
-    public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 }

@@ -39,8 +39,4 @@ public static class XnestSendTime
 
         return sendTime;
     }
-
-    /// <summary>The live time as a local <see cref="DateTime"/> (null when unparsable).</summary>
-    public static DateTime? ParseLive(string sendTime) =>
-        DateTime.TryParseExact(sendTime, "yyyy-M-d H:m:s", CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
 }

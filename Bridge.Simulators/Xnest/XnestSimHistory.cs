@@ -38,15 +38,4 @@ internal sealed class XnestSimHistory(int threshold)
             return _pages[page - 1].ToArray();
         }
     }
-
-    public int PageCount
-    {
-        get
-        {
-            lock (_pages)
-            {
-                return _pages.Count;
-            }
-        }
-    }
 }

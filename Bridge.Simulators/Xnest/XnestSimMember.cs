@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using System.Text;
 using System.Threading.Channels;
 using Bridge.Connectors.Xnest;
 
@@ -101,6 +100,4 @@ public sealed class XnestSimMember
     }
 
     public override string ToString() => $"{Nickname} {Pid}";
-
-    internal static string Text(byte[] utf8) => Encoding.UTF8.GetString(utf8);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Bridge.Connectors.Xnest;
 
 namespace Bridge.Tests.Xnest;
@@ -47,7 +46,6 @@ public class XnestClientFramesTests
         Assert.Equal(new byte[] { 1, 0xAA, 0xBB }, XnestClientFrames.Upload(XnestClientFrames.AudioUpload, [0xAA, 0xBB]));
         Assert.Equal(new byte[] { 2, 0x01 }, XnestClientFrames.Upload(XnestClientFrames.PictureUpload, [0x01]));
         Assert.Throws<ArgumentException>(() => XnestClientFrames.Upload(XnestClientFrames.FileUpload, []));
-        Assert.Equal(Encoding.UTF8.GetBytes("大家好"), XnestClientFrames.Utf8("大家好"));
     }
 
     [Theory]
@@ -70,7 +68,6 @@ public class XnestClientFramesTests
         Assert.Equal("2015-04-08", XnestSendTime.DateKey("2015-4-8 14:2:6"));
         Assert.Equal("2015-06-24", XnestSendTime.DateKey("2015-06-24"));
         Assert.Equal("garbage", XnestSendTime.DateKey("garbage"));
-        Assert.Equal(t, XnestSendTime.ParseLive("2015-4-8 14:2:6"));
     }
 }
 
