@@ -9,5 +9,6 @@ public static class ConnectorCatalog
     [
         new Glide.GlideConnectorFactory(),
         new ProtobufIm.ProtobufImConnectorFactory(),
+        new Xnest.XnestConnectorFactory(),
     ];
 }
