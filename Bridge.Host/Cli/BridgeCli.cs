@@ -23,6 +23,8 @@ public static class BridgeCli
                 return Validate(rest);
             case "run":
                 return await RunBridgeAsync(rest).ConfigureAwait(false);
+            case "demo":
+                return await Demo.DemoCommand.RunAsync(rest).ConfigureAwait(false);
             case "healthcheck":
                 return await HealthCheckAsync(rest).ConfigureAwait(false);
             case "help" or "--help" or "-h":
@@ -110,7 +112,8 @@ public static class BridgeCli
     }
 
     private static void PrintUsage(TextWriter writer) => writer.WriteLine("""
-        usage: Bridge.Host [run] [--config FILE]   run the bridge (FILE: $BRIDGE_CONFIG or bridge.yaml)
+        usage: Bridge.Host demo [--rounds N]         the five-way mirror on the embedded default (in-memory bus, SQLite, simulators)
+               Bridge.Host [run] [--config FILE]   run the bridge (FILE: $BRIDGE_CONFIG or bridge.yaml)
                Bridge.Host validate FILE           check a configuration file and list every error
                Bridge.Host healthcheck [URL]       exit 0 when the health endpoint answers (default http://127.0.0.1:8088/healthz)
         """);

@@ -73,3 +73,13 @@ public sealed class GlideRelayTests(ITestOutputHelper output) : ConnectorRelayTe
 {
     protected override IDemoBackend CreateBackend() => new GlideDemoBackend();
 }
+
+public sealed class ProtobufImRelayTests(ITestOutputHelper output) : ConnectorRelayTests(output)
+{
+    protected override IDemoBackend CreateBackend() => new ProtobufImDemoBackend();
+}
+
+public sealed class XnestRelayTests(ITestOutputHelper output) : ConnectorRelayTests(output)
+{
+    protected override IDemoBackend CreateBackend() => new XnestDemoBackend();
+}
