@@ -19,6 +19,7 @@ public static class SimulatorCatalog
     public static readonly IReadOnlyDictionary<string, Func<int, IPAddress, IStandaloneSimulator>> Types =
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
+            ["erlang-gateway"] = ErlangGateway.ErlangGatewaySimulator.Standalone,
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)
