@@ -251,9 +251,15 @@ public sealed partial class ErlangGatewaySimulator
                 var msgId = packet.MsgId;
                 var uids = packet.Command == ErlangCommand.GroupPartPublish ? packet.Uids() : [];
                 await RouteAsync(session.User.Uid, packet.Command, packet.TargetId, uids, msgId, packet.Payload.ToArray()).ConfigureAwait(false);
+                if (Options.NeverAckSends)
+                {
+                    return true;
+                }
+
                 await session.SendAsync(ErlangCodec.Ack(ErlangCodec.AckFor(packet.Command), msgId)).ConfigureAwait(false);
                 return true;
             case ErlangCommand.Disconnect:
+                Interlocked.Increment(ref _clientDisconnects);
                 await session.CloseAsync("the client sent DISCONNECT").ConfigureAwait(false);
                 return false;
             default:

@@ -55,6 +55,10 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
     public Uri AuthUrl => _server.HttpUrl("/auth");
 
     private int _logins;
+    private int _clientDisconnects;
+
+    /// <summary>Clients that said DISCONNECT (9) before closing.</summary>
+    public int ClientDisconnects => Volatile.Read(ref _clientDisconnects);
 
     /// <summary>Successful logins so far.</summary>
     public int Logins => Volatile.Read(ref _logins);

@@ -53,6 +53,9 @@ public sealed record ErlangGatewaySimulatorOptions
     /// <summary>On a malformed packet close the connection instead of answering INVALID_PACKET (10).</summary>
     public bool CloseOnInvalidPacket { get; init; }
 
+    /// <summary>Route client PUBLISHes but never answer them with an ack (an answer that is never sent).</summary>
+    public bool NeverAckSends { get; init; }
+
     /// <summary>The first packet (CONNECT) must arrive within this long.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
