@@ -153,16 +153,20 @@ public sealed partial class ErlangGatewaySimulator
         await CloseQuietlyAsync(socket, $"CONNECT_ACK {code}").ConfigureAwait(false);
     }
 
+    /// <summary>Starts the close handshake and waits (briefly) for the client's answer, so what was written before arrives.</summary>
     private static async Task CloseQuietlyAsync(WebSocket socket, string reason)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
+            while (await WebSocketIo.ReadMessageAsync(socket, 1 << 16, timeout.Token).ConfigureAwait(false) is not null)
+            {
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
-            // Gone already.
+            // Gone already, or it did not answer in time.
         }
 
         socket.Abort();
@@ -240,6 +244,7 @@ public sealed partial class ErlangGatewaySimulator
         switch (packet.Command)
         {
             case ErlangCommand.PingResp:
+                Interlocked.Increment(ref _pingResponses);
                 session.PingAnswered();
                 return true;
             case ErlangCommand.PubAck or ErlangCommand.GroupPubAck or ErlangCommand.GroupPartPubAck:

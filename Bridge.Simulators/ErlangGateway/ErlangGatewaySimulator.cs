@@ -56,6 +56,10 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
 
     private int _logins;
     private int _clientDisconnects;
+    private int _pingResponses;
+
+    /// <summary>PING_RESPs received from all clients.</summary>
+    public int PingResponses => Volatile.Read(ref _pingResponses);
 
     /// <summary>Clients that said DISCONNECT (9) before closing.</summary>
     public int ClientDisconnects => Volatile.Read(ref _clientDisconnects);

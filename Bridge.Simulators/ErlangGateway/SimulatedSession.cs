@@ -171,7 +171,11 @@ internal sealed class SimulatedSession
         }
     }
 
-    /// <summary>Closes with a WebSocket close handshake (bounded), as the Erlang server closes a client.</summary>
+    /// <summary>
+    /// Closes with a WebSocket close handshake, as the Erlang server closes a client: what was
+    /// written before (LOGOUT, the last resend) still reaches the client; the socket is torn down
+    /// when the client answers the close (the read loop ends) or after a second.
+    /// </summary>
     public async Task CloseAsync(string reason)
     {
         if (Interlocked.Exchange(ref _closing, 1) == 1)
@@ -198,19 +202,36 @@ internal sealed class SimulatedSession
             // The peer is gone already.
         }
 
-        _socket.Abort();
-        await _closed.CancelAsync().ConfigureAwait(false);
+        _ = TearDownLaterAsync();
+    }
+
+    private async Task TearDownLaterAsync()
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), _closed.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The read loop ended first.
+        }
+
+        TearDown();
     }
 
     /// <summary>Drops the connection at once, without a close handshake.</summary>
     public void Abort(string reason)
     {
-        if (Interlocked.Exchange(ref _closing, 1) == 1)
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
         {
-            return;
+            CloseReason = reason;
         }
 
-        CloseReason = reason;
+        TearDown();
+    }
+
+    private void TearDown()
+    {
         _socket.Abort();
         try
         {
