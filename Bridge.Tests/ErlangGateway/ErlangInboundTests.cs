@@ -207,6 +207,27 @@ public class ErlangInboundTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(0, count).Select(i => $"m{i}"), calls.Texts);
     }
 
+    [Fact]
+    public async Task Ten_thousand_pushes_are_ingested_and_acked_quickly()
+    {
+        await using var h = await ErlangHarness.StartAsync(output, o => o with { ResendInterval = TimeSpan.FromSeconds(30) });
+        await h.RunConnectedAsync();
+        const int count = 10_000;
+        var payloads = Enumerable.Range(0, count).Select(i => ErlangPayload.Envelope("1001", "1000", $"bulk {i}")).ToArray();
+
+        var watch = Stopwatch.StartNew();
+        foreach (var payload in payloads)
+        {
+            await h.Simulator.SendAsUserAsync(ErlangHarness.AliceUid, ErlangHarness.BridgeUid, payload);
+        }
+
+        await Eventually.TrueAsync(() => h.Simulator.AcknowledgedBy(ErlangHarness.BridgeUid).Count == count, TimeSpan.FromSeconds(30), "all pushes were acked");
+        watch.Stop();
+        output.WriteLine($"{count} pushes ingested and acked in {watch.ElapsedMilliseconds} ms ({count / watch.Elapsed.TotalSeconds:0} msg/s)");
+        Assert.Equal(count, h.Sink.Posted.Count);
+        Assert.Equal(0, h.Simulator.Resends);
+    }
+
     /// <summary>Records the order in which the connector calls the sink, then forwards.</summary>
     private sealed class CallOrderSink(RecordingSink inner) : Bridge.Connectors.Abstractions.IInboundSink
     {
