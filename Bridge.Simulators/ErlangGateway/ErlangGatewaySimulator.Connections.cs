@@ -209,6 +209,7 @@ public sealed partial class ErlangGatewaySimulator
     {
         while (!session.Closed.IsCancellationRequested)
         {
+            await session.WhileStalledAsync().ConfigureAwait(false);
             var message = await WebSocketIo.ReadMessageAsync(socket, Options.MaxPacketBytes, session.Closed).ConfigureAwait(false);
             if (message is null)
             {

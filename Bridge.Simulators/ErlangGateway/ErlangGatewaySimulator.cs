@@ -203,6 +203,15 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
         }
     }
 
+    /// <summary>Stalls (or resumes) a user's connections: nothing is written or read, the sockets stay open.</summary>
+    public void StallConnections(uint uid, bool stalled)
+    {
+        foreach (var session in SessionsOf(uid))
+        {
+            session.Stalled = stalled;
+        }
+    }
+
     /// <summary>Stops (or resumes) the server's PINGs to a user's connections.</summary>
     public void PausePings(uint uid, bool paused)
     {

@@ -56,6 +56,9 @@ public sealed record ErlangGatewaySimulatorOptions
     /// <summary>Route client PUBLISHes but never answer them with an ack (an answer that is never sent).</summary>
     public bool NeverAckSends { get; init; }
 
+    /// <summary>The TCP interface's 4-byte length prefix is big-endian (assumed: Erlang {packet,4}); false: little-endian.</summary>
+    public bool TcpLengthBigEndian { get; init; } = true;
+
     /// <summary>The first packet (CONNECT) must arrive within this long.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

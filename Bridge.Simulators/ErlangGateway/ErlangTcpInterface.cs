@@ -86,7 +86,8 @@ internal sealed class ErlangTcpInterface(ErlangGatewaySimulator simulator, int p
             while (!cancellationToken.IsCancellationRequested)
             {
                 await stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
-                var length = BinaryPrimitives.ReadUInt32BigEndian(header);
+                var bigEndian = simulator.Options.TcpLengthBigEndian;
+                var length = bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(header) : BinaryPrimitives.ReadUInt32LittleEndian(header);
                 if (length > (uint)simulator.Options.MaxPacketBytes)
                 {
                     return;
@@ -96,7 +97,15 @@ internal sealed class ErlangTcpInterface(ErlangGatewaySimulator simulator, int p
                 await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
                 var reply = await HandleAsync(body).ConfigureAwait(false);
                 var frame = new byte[4 + reply.Length];
-                BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)reply.Length);
+                if (bigEndian)
+                {
+                    BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)reply.Length);
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)reply.Length);
+                }
+
                 reply.CopyTo(frame, 4);
                 await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
             }

@@ -47,8 +47,21 @@ internal sealed class SimulatedSession
 
     public int Unacknowledged => _outbox.Count;
 
+    /// <summary>While true the connection is stalled: nothing is written or read (the client sees silence).</summary>
+    public bool Stalled { get; set; }
+
+    /// <summary>Waits while the connection is stalled.</summary>
+    public async Task WhileStalledAsync()
+    {
+        while (Stalled)
+        {
+            await Task.Delay(20, _closed.Token).ConfigureAwait(false);
+        }
+    }
+
     public async Task SendAsync(ReadOnlyMemory<byte> packet)
     {
+        await WhileStalledAsync().ConfigureAwait(false);
         await _writeLock.WaitAsync(_closed.Token).ConfigureAwait(false);
         try
         {
