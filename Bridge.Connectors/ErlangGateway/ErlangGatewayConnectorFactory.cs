@@ -47,9 +47,14 @@ public sealed class ErlangGatewayConnectorFactory : ConnectorFactory<ErlangGatew
             },
         };
 
-        if (username.Length > ushort.MaxValue)
+        if (System.Text.Encoding.UTF8.GetByteCount(username) > ushort.MaxValue)
         {
-            settings.Error("username", "must fit 65,535 bytes");
+            settings.Error("username", "must fit 65,535 bytes of UTF-8");
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(password.Reveal()) > ushort.MaxValue)
+        {
+            settings.Error("password", "must fit 65,535 bytes of UTF-8");
         }
 
         return url is null || username.Length == 0 || password.IsEmpty ? null : options;

@@ -109,7 +109,17 @@ internal sealed class ErlangInbound
     {
         try
         {
-            var outcome = await ingest.ConfigureAwait(false);
+            IngestOutcome outcome;
+            try
+            {
+                outcome = await ingest.ConfigureAwait(false);
+            }
+            finally
+            {
+                // The slot bounds sink calls, not acks: a slow ack write must not stall the read loop.
+                _slots.Release();
+            }
+
             activity?.SetTag("bridge.ingest", outcome.ToString());
             _acknowledged.Add(msgId);
             _inFlight.TryRemove(msgId, out _);
@@ -124,7 +134,6 @@ internal sealed class ErlangInbound
         }
         finally
         {
-            _slots.Release();
             activity?.Dispose();
         }
     }

@@ -31,11 +31,13 @@ public sealed partial class ErlangGatewaySimulator
 
         Interlocked.Increment(ref _logins);
         var timers = Task.CompletedTask;
+        var flush = Task.CompletedTask;
         try
         {
             await session.SendAsync(ErlangCodec.ConnectAck(ConnectAckCode.Accepted)).ConfigureAwait(false);
             timers = session.RunTimersAsync();
-            await FlushOfflineAsync(session).ConfigureAwait(false);
+            // Queued pushes go out while acks are read, so a long queue cannot wedge both sides.
+            flush = FlushOfflineAsync(session);
             await ReadPacketsAsync(socket, session).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
@@ -45,6 +47,7 @@ public sealed partial class ErlangGatewaySimulator
         finally
         {
             session.Abort(session.CloseReason ?? "connection ended");
+            await flush.ConfigureAwait(false);
             Unregister(session);
             await timers.ConfigureAwait(false);
             Interlocked.Add(ref _closedResends, session.Resends);
@@ -179,9 +182,20 @@ public sealed partial class ErlangGatewaySimulator
             return;
         }
 
-        while (queue.TryDequeue(out var push))
+        try
         {
-            await session.PushAsync(push).ConfigureAwait(false);
+            while (!session.Closed.IsCancellationRequested && queue.TryDequeue(out var push))
+            {
+                if (!await session.PushAsync(push).ConfigureAwait(false))
+                {
+                    Enqueue(session.User.Uid, push);
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The connection ended; what was not acknowledged is queued again by Unregister.
         }
     }
 
@@ -191,14 +205,11 @@ public sealed partial class ErlangGatewaySimulator
         {
             lock (list)
             {
-                if (!list.Remove(session))
-                {
-                    return;
-                }
+                list.Remove(session);
             }
         }
 
-        // Unacknowledged pushes of a dropped connection are delivered again after the next login.
+        // Unacknowledged pushes of a dropped (or kicked) connection are delivered again after the next login.
         foreach (var push in session.TakeUnacknowledged())
         {
             Enqueue(session.User.Uid, push);

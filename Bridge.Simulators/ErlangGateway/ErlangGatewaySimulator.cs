@@ -273,9 +273,15 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
             return;
         }
 
+        var delivered = false;
         foreach (var session in sessions)
         {
-            await session.PushAsync(push).ConfigureAwait(false);
+            delivered |= await session.PushAsync(push).ConfigureAwait(false);
+        }
+
+        if (!delivered)
+        {
+            Enqueue(uid, push);
         }
     }
 

@@ -20,6 +20,7 @@ internal sealed class SimulatedSession
     private long _sequence;
     private long _pingOutstandingSince = -1;
     private int _closing;
+    private bool _drained;
 
     public SimulatedSession(WebSocket socket, SimulatedUser user, byte? clientId, ErlangGatewaySimulatorOptions options, CancellationToken serverStopping)
     {
@@ -73,16 +74,25 @@ internal sealed class SimulatedSession
         }
     }
 
-    /// <summary>Pushes a message and keeps it until acknowledged.</summary>
-    public async Task PushAsync(SimulatedPush push)
+    /// <summary>Pushes a message and keeps it until acknowledged; false when the session already ended (queue it elsewhere).</summary>
+    public async Task<bool> PushAsync(SimulatedPush push)
     {
         var entry = new OutboxEntry(push, push.Encode(), Interlocked.Increment(ref _sequence), Stopwatch.GetTimestamp());
-        if (!_outbox.TryAdd(push.MsgId, entry))
+        lock (_outbox)
         {
-            return; // Already waiting for its ack: the resend loop takes care of it.
+            if (_drained)
+            {
+                return false;
+            }
+
+            if (!_outbox.TryAdd(push.MsgId, entry))
+            {
+                return true; // Already waiting for its ack: the resend loop takes care of it.
+            }
         }
 
         await TrySendAsync(entry.Frame).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>The client acknowledged a push; false when no push with that MsgId was waiting.</summary>
@@ -90,12 +100,16 @@ internal sealed class SimulatedSession
 
     public void PingAnswered() => Interlocked.Exchange(ref _pingOutstandingSince, -1);
 
-    /// <summary>The pushes still unacknowledged, oldest first (re-queued when the connection ends).</summary>
+    /// <summary>The pushes still unacknowledged, oldest first (re-queued when the connection ends); later pushes are refused.</summary>
     public IReadOnlyList<SimulatedPush> TakeUnacknowledged()
     {
-        var entries = _outbox.Values.OrderBy(e => e.Sequence).Select(e => e.Push).ToArray();
-        _outbox.Clear();
-        return entries;
+        lock (_outbox)
+        {
+            _drained = true;
+            var entries = _outbox.Values.OrderBy(e => e.Sequence).Select(e => e.Push).ToArray();
+            _outbox.Clear();
+            return entries;
+        }
     }
 
     public async Task RunTimersAsync()

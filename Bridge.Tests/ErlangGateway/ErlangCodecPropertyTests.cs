@@ -55,6 +55,23 @@ public class ErlangCodecPropertyTests
     }
 
     [Fact]
+    public void Decoding_a_push_allocates_nothing()
+    {
+        var push = ErlangCodec.Message(ErlangCommand.GroupPartPublish, PacketSource.Server, 7, ErlangCodecTests.MsgId, [1, 2], ErlangCodecTests.Hello);
+        ReadOnlyMemory<byte> frame = push;
+        ErlangCodec.TryDecode(frame, PacketSource.Server, out _); // warm up
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            ErlangCodec.TryDecode(frame, PacketSource.Server, out var packet);
+            _ = packet.UidAt(1) + packet.Payload.Length;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Acks_round_trip()
     {
         foreach (var ack in new[] { ErlangCommand.PubAck, ErlangCommand.GroupPubAck, ErlangCommand.GroupPartPubAck })
