@@ -209,6 +209,23 @@ public class ErlangOutboundTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Two_thousand_concurrent_sends_are_all_acked()
+    {
+        await using var h = await ErlangHarness.StartAsync(output);
+        var connector = await h.RunConnectedAsync();
+        const int count = 2_000;
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, count).Select(i =>
+            connector.SendAsync(ErlangHarness.Outbound(User(i % 2 == 0 ? ErlangHarness.AliceUid : ErlangHarness.BobUid), $"s{i}"), CancellationToken.None)));
+        watch.Stop();
+
+        output.WriteLine($"{count} concurrent sends acked in {watch.ElapsedMilliseconds} ms ({count / watch.Elapsed.TotalSeconds:0} msg/s)");
+        Assert.All(results, r => Assert.True(r.Succeeded, r.ToString()));
+        Assert.Equal(count, h.Simulator.ReceivedBy(ErlangHarness.AliceUid).Count + h.Simulator.ReceivedBy(ErlangHarness.BobUid).Count);
+    }
+
+    [Fact]
     public async Task Simulated_users_exchange_messages_with_the_bridge_both_ways()
     {
         await using var h = await ErlangHarness.StartAsync(output);
