@@ -233,6 +233,32 @@ public static class ErlangCodec
     public static bool IsValidMsgId(string msgId) =>
         msgId.Length == MsgIdLength && msgId.All(c => c is > (char)0x20 and < (char)0x7f);
 
+    private const string RawKeyPrefix = "raw:";
+
+    /// <summary>
+    /// The MsgId as a string key: the ASCII text itself, or for bytes that are not printable ASCII
+    /// <c>raw:</c> + their hex, so such an id can still be deduplicated and acknowledged byte for byte.
+    /// </summary>
+    public static string MsgIdKey(ReadOnlySpan<byte> msgId) =>
+        IsValidMsgId(msgId) ? Encoding.ASCII.GetString(msgId) : RawKeyPrefix + Convert.ToHexStringLower(msgId);
+
+    /// <summary>Writes the 32 wire bytes of a MsgId key (the inverse of <see cref="MsgIdKey"/>).</summary>
+    public static void WriteMsgIdKey(string key, Span<byte> destination)
+    {
+        if (key.StartsWith(RawKeyPrefix, StringComparison.Ordinal) && key.Length == RawKeyPrefix.Length + (2 * MsgIdLength))
+        {
+            Convert.FromHexString(key.AsSpan(RawKeyPrefix.Length), destination, out _, out _);
+            return;
+        }
+
+        if (key.Length != MsgIdLength)
+        {
+            throw new ArgumentException($"a MsgId is exactly {MsgIdLength} bytes, got {key.Length}", nameof(key));
+        }
+
+        Encoding.ASCII.GetBytes(key, destination);
+    }
+
     // ---------- encoding ----------
 
     public static byte[] Connect(string username, string password, byte? role, byte? clientId)
@@ -292,7 +318,13 @@ public static class ErlangCodec
         return frame;
     }
 
-    public static byte[] Ack(ErlangCommand ack, string msgId) => Ack(ack, Encoding.ASCII.GetBytes(msgId));
+    public static byte[] Ack(ErlangCommand ack, string msgId)
+    {
+        var frame = new byte[1 + MsgIdLength];
+        frame[0] = (byte)ack;
+        WriteMsgIdKey(msgId, frame.AsSpan(1));
+        return frame;
+    }
 
     /// <summary>The size of a message packet (3, 5 or 11) in the given direction.</summary>
     public static int MessageLength(ErlangCommand command, PacketSource source, int uidCount, int payloadLength) => command switch
@@ -442,7 +474,8 @@ public static class ErlangCodec
                 return $"{Name(command)} truncated at MsgId ({frame.Length} bytes)";
             }
 
-            return IsValidMsgId(value.Span) ? null : $"{Name(command)} MsgId is not 32 printable ASCII bytes";
+            // Any 32 bytes are kept (see MsgIdKey): rejecting a push for its id would make it a poison resend loop.
+            return null;
         }
 
         public readonly string? End(ErlangCommand command, out ErlangPacket packet, ErlangPacket decoded)

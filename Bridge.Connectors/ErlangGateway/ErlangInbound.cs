@@ -144,7 +144,7 @@ internal sealed class ErlangInbound
         try
         {
             frame[0] = (byte)ack;
-            System.Text.Encoding.ASCII.GetBytes(msgId, frame.AsSpan(1));
+            ErlangCodec.WriteMsgIdKey(msgId, frame.AsSpan(1, ErlangCodec.MsgIdLength));
             await connection.SendAsync(frame.AsMemory(0, 1 + ErlangCodec.MsgIdLength), FrameKind.Binary, _stopping).ConfigureAwait(false);
             ConnectorDiagnostics.FramesSent.Add(1, _tag);
         }

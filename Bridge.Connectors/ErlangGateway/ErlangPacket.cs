@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 
 namespace Bridge.Connectors.ErlangGateway;
 
@@ -50,7 +49,8 @@ public readonly struct ErlangPacket
 
     public int UidCount => UidBytes.Length / 4;
 
-    public string MsgId => Encoding.ASCII.GetString(MsgIdBytes.Span);
+    /// <summary>The MsgId as a key (<see cref="ErlangCodec.MsgIdKey"/>): its ASCII text, or <c>raw:</c>+hex for other bytes.</summary>
+    public string MsgId => ErlangCodec.MsgIdKey(MsgIdBytes.Span);
 
     public uint UidAt(int index) => BinaryPrimitives.ReadUInt32BigEndian(UidBytes.Span.Slice(index * 4, 4));
 

@@ -9,7 +9,12 @@ public sealed record SimulatedPush(uint FromUid, ErlangCommand Command, uint Gro
     public string Text => Encoding.UTF8.GetString(Payload);
 
     /// <summary>The push packet as the server writes it (PUBLISH without ToUid).</summary>
-    public byte[] Encode() => ErlangCodec.Message(Command, PacketSource.Server, GroupId, Encoding.ASCII.GetBytes(MsgId), Uids, Payload);
+    public byte[] Encode()
+    {
+        Span<byte> msgId = stackalloc byte[ErlangCodec.MsgIdLength];
+        ErlangCodec.WriteMsgIdKey(MsgId, msgId);
+        return ErlangCodec.Message(Command, PacketSource.Server, GroupId, msgId, Uids, Payload);
+    }
 }
 
 /// <summary>What one simulated user received (recorded once per delivery, not per resend).</summary>

@@ -182,11 +182,17 @@ public class ErlangCodecTests
     }
 
     [Fact]
-    public void A_msgid_with_control_bytes_is_rejected()
+    public void A_msgid_with_non_ascii_bytes_is_kept_as_a_raw_key_and_acked_byte_for_byte()
     {
-        var bad = Hex($"04 {MsgIdHex}");
-        bad[5] = 0x00;
-        Assert.Equal("PUB_ACK MsgId is not 32 printable ASCII bytes", ErlangCodec.TryDecode(bad, PacketSource.Server, out _));
+        var push = Hex($"03 {MsgIdHex} 00 0b {HelloHex}");
+        push[5] = 0x00;
+        push[6] = 0xff;
+
+        Assert.Null(ErlangCodec.TryDecode(push, PacketSource.Server, out var packet));
+        Assert.StartsWith("raw:", packet.MsgId, StringComparison.Ordinal);
+        var ack = ErlangCodec.Ack(ErlangCommand.PubAck, packet.MsgId);
+        Assert.Equal(push.AsSpan(1, 32).ToArray(), ack.AsSpan(1).ToArray());
+        Assert.Equal(MsgIdText, ErlangCodec.MsgIdKey(MsgId));
     }
 
     [Fact]

@@ -186,6 +186,20 @@ public class ErlangInboundTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_push_with_a_non_ascii_msgid_is_still_ingested_and_acked_with_the_same_bytes()
+    {
+        await using var h = await ErlangHarness.StartAsync(output);
+        await h.RunConnectedAsync();
+        var msgId = Enumerable.Range(0, 32).Select(i => (byte)(0x80 + i)).ToArray();
+        var key = ErlangCodec.MsgIdKey(msgId);
+
+        await h.Simulator.SendRawAsync(ErlangHarness.BridgeUid, ErlangCodec.Message(ErlangCommand.Publish, PacketSource.Server, 0, msgId, [], """{"from":"1001","content":"odd id"}"""u8));
+
+        Assert.Equal(key, (await h.Sink.WaitForAsync<MessagePosted>(1))[0].NativeMessageId);
+        await Eventually.TrueAsync(() => h.Simulator.AcknowledgedBy(ErlangHarness.BridgeUid).Contains(key), Wait, "the ack echoed the raw MsgId bytes");
+    }
+
+    [Fact]
     public async Task The_read_loop_does_not_wait_for_one_sink_call_before_the_next()
     {
         await using var h = await ErlangHarness.StartAsync(output, o => o with { ResendInterval = TimeSpan.FromSeconds(30) });
