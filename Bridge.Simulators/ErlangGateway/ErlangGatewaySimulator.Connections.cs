@@ -87,15 +87,23 @@ public sealed partial class ErlangGatewaySimulator
             return Authenticate(username, password);
         }
 
-        using var content = new FormUrlEncodedContent([new("username", username), new("password", password)]);
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
-        request.Headers.Accept.ParseAdd("application/json");
-        using var response = await UserCentreClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-        var root = json.RootElement;
-        if (root.TryGetProperty("result", out var result) && result.GetString() == "pass" && root.TryGetProperty("uid", out var uid))
+        try
         {
-            return _users.TryGetValue(username, out var known) ? known with { Uid = uid.GetUInt32() } : new SimulatedUser(username, password, uid.GetUInt32());
+            using var content = new FormUrlEncodedContent([new("username", username), new("password", password)]);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+            request.Headers.Accept.ParseAdd("application/json");
+            using var response = await UserCentreClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            var root = json.RootElement;
+            if (root.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.String && result.GetString() == "pass"
+                && root.TryGetProperty("uid", out var uid) && uid.TryGetUInt32(out var number))
+            {
+                return _users.TryGetValue(username, out var known) ? known with { Uid = number } : new SimulatedUser(username, password, number);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or InvalidOperationException or TaskCanceledException)
+        {
+            // An unreachable or confused user centre denies the login.
         }
 
         return null;
