@@ -10,5 +10,6 @@ public static class ConnectorCatalog
         new Glide.GlideConnectorFactory(),
         new ProtobufIm.ProtobufImConnectorFactory(),
         new Xnest.XnestConnectorFactory(),
+        new ErlangGateway.ErlangGatewayConnectorFactory(),
     ];
 }

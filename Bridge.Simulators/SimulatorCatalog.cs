@@ -22,6 +22,7 @@ public static class SimulatorCatalog
             ["glide"] = (port, bind) => new Glide.GlideSimulator(new Glide.GlideSimulatorOptions { Port = port, Bind = bind, WorldChannel = true }),
             ["protobuf-im"] = (port, address) => new ProtobufIm.ProtobufImSimulator(null, port, address),
             ["xnest"] = (port, bind) => new Xnest.XnestSimulator(port: port, bind: bind),
+            ["erlang-gateway"] = ErlangGateway.ErlangGatewaySimulator.Standalone,
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)
