@@ -12,6 +12,7 @@ public static class DemoCommand
         new GlideDemoBackend(),
         new XnestDemoBackend(),
         new ProtobufImDemoBackend(),
+        new ErlangDemoBackend(),
     ];
 
     public static async Task<int> RunAsync(string[] args)

@@ -83,3 +83,8 @@ public sealed class XnestRelayTests(ITestOutputHelper output) : ConnectorRelayTe
 {
     protected override IDemoBackend CreateBackend() => new XnestDemoBackend();
 }
+
+public sealed class ErlangGatewayRelayTests(ITestOutputHelper output) : ConnectorRelayTests(output)
+{
+    protected override IDemoBackend CreateBackend() => new ErlangDemoBackend();
+}
