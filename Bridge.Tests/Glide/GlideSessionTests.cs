@@ -212,7 +212,8 @@ public sealed class GlideSessionTests(ITestOutputHelper output)
         var connector = rig.Start(rig.Options(url: new Uri($"ws://127.0.0.1:{proxy.Port}/ws")));
         await GlideRig.ConnectedAsync(connector);
         proxy.Stall(true);
-        await Eventually.TrueAsync(() => connector.Status.State == SessionState.TransientDisconnect, TimeSpan.FromSeconds(5), "the stall is detected");
+        // TransientDisconnect lasts only until the next attempt, so count the reconnect instead of sampling the state.
+        await Eventually.TrueAsync(() => connector.Reconnects >= 1, TimeSpan.FromSeconds(20), "the stall is detected");
         proxy.Stall(false);
         proxy.DropAll();
         await GlideRig.ConnectedAsync(connector, "the connector is back once the server answers");
