@@ -7,5 +7,6 @@ public static class ConnectorCatalog
 {
     public static IReadOnlyList<IConnectorFactory> BuiltIn { get; } =
     [
+        new Bridge.Connectors.Rtm.RtmConnectorFactory(),
     ];
 }
