@@ -19,6 +19,7 @@ public static class SimulatorCatalog
     public static readonly IReadOnlyDictionary<string, Func<int, IPAddress, IStandaloneSimulator>> Types =
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
+            ["rtm"] = (port, address) => new Rtm.RtmStandaloneSimulator(port, address),
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)
