@@ -176,11 +176,12 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
                     }
                 }
 
-                return SessionEnd.Stopped();
+                return SessionEnd.Transient("session cancelled");
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return SessionEnd.Stopped();
+                // The supervisor cancels for a stop (it then reports Stopped itself) or for its watchdog.
+                return SessionEnd.Transient("session cancelled");
             }
             catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
             {

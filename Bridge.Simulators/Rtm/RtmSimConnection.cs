@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using Bridge.Connectors.Rtm;
 using Bridge.Connectors.Rtm.Fpnn;
 
 namespace Bridge.Simulators.Rtm;
@@ -68,6 +69,25 @@ internal sealed class RtmSimConnection(long id, WebSocket socket)
     {
         using var packet = FpnnPacketWriter.Quest(method, 0, twoWay: false);
         await SendAsync(packet.ToArray()).ConfigureAwait(false);
+    }
+
+    /// <summary>A oneway <c>kickout</c>, then the connection closes (the kickout is delivered before the close).</summary>
+    public async Task KickAsync()
+    {
+        await OneWayAsync(RtmMethods.Kickout).ConfigureAwait(false);
+        Authenticated = false;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "kickout", timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Gone already.
+        }
+
+        // The client closes on kickout; a client that does not is cut off shortly after.
+        _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => Abort(), TaskScheduler.Default);
     }
 
     public void Abort()

@@ -8,7 +8,7 @@ namespace Bridge.Simulators.Rtm;
 /// <summary>The gate's quest processing.</summary>
 public sealed partial class RtmSimulator
 {
-    /// <summary>False when the connection must close (framing error, bye).</summary>
+    /// <summary>False when the connection must close (a framing error).</summary>
     private async Task<bool> HandlePacketAsync(RtmSimConnection c, byte[] data)
     {
         string method;
@@ -71,7 +71,7 @@ public sealed partial class RtmSimulator
             await c.SendAsync(packet.ToArray()).ConfigureAwait(false);
         }
 
-        return method != RtmMethods.Bye;
+        return true; // after bye the client closes
     }
 
     private async Task<object?> ProcessAsync(RtmSimConnection c, string method, Dictionary<string, object?> args)
@@ -158,8 +158,7 @@ public sealed partial class RtmSimulator
         {
             foreach (var older in ConnectionsOf(uid).ToList())
             {
-                await older.OneWayAsync(RtmMethods.Kickout).ConfigureAwait(false);
-                older.Abort();
+                await older.KickAsync().ConfigureAwait(false);
             }
         }
 

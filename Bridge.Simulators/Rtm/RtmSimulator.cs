@@ -126,7 +126,7 @@ public sealed partial class RtmSimulator : IAsyncDisposable
     {
         foreach (var c in ConnectionsOf(uid))
         {
-            await c.OneWayAsync(RtmMethods.Kickout).ConfigureAwait(false);
+            await c.KickAsync().ConfigureAwait(false);
         }
     }
 
@@ -187,7 +187,7 @@ public sealed partial class RtmSimulator : IAsyncDisposable
 
                 if (!await HandlePacketAsync(connection, message.Value.Data).ConfigureAwait(false))
                 {
-                    return; // framing error or bye: close without answering
+                    return; // framing error: close without answering
                 }
             }
         }
