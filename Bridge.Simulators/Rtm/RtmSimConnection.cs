@@ -105,4 +105,4 @@ internal sealed class RtmSimConnection(long id, WebSocket socket)
     }
 }
 
-internal sealed record PendingPush(string Method, byte[] Packet, long SentTicks);
+internal sealed record PendingPush(string Method, byte[] Packet, long SentTicks, bool Repushed = false);

@@ -252,13 +252,15 @@ public sealed partial class RtmSimulator : IAsyncDisposable
     private static async Task RepushAsync(RtmSimConnection c, TimeSpan olderThan)
     {
         var now = Environment.TickCount64;
-        foreach (var (seq, push) in c.Pending)
+        foreach (var (seq, push) in c.Pending.ToArray())
         {
-            if (push.Method == RtmMethods.Ping || now - push.SentTicks < olderThan.TotalMilliseconds || !c.Pending.TryRemove(seq, out _))
+            if (push.Method == RtmMethods.Ping || push.Repushed || now - push.SentTicks < olderThan.TotalMilliseconds)
             {
                 continue;
             }
 
+            // The old seq stays pending (its answer may still come); the copy goes out with a new seq.
+            c.Pending[seq] = push with { Repushed = true };
             var next = c.NextSeq();
             var packet = push.Packet.ToArray();
             BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(12), next);
