@@ -8,6 +8,8 @@ namespace Bridge.Connectors.Rtm;
 /// <summary>Turns decoded RTM messages into normalized events (pure; no I/O).</summary>
 public static class RtmNormalizer
 {
+    private const long MaxUnixMilliseconds = 253402300799999;
+
     /// <summary>The conversation an RTM message belongs to. P2P: the peer; broadcast: <c>room/broadcast</c>.</summary>
     public static EndpointRef Conversation(string connector, RtmPush push, long selfUid) => push.Type switch
     {
@@ -54,7 +56,7 @@ public static class RtmNormalizer
             new Participant(connector, Id(push.From)),
             body,
             nativeId.ToString(),
-            push.MTime > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(push.MTime) : now,
+            push.MTime is > 0 and < MaxUnixMilliseconds ? DateTimeOffset.FromUnixTimeMilliseconds(push.MTime) : now,
             now,
             Attributes: push.Attrs.Length == 0 ? null : new Dictionary<string, string>(StringComparer.Ordinal) { ["rtm.attrs"] = push.Attrs });
     }

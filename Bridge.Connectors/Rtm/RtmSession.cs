@@ -187,6 +187,12 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
             {
                 return SessionEnd.Transient($"connection lost: {ex.Message}");
             }
+            catch (MsgPackException ex)
+            {
+                ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(owner.Name));
+                RtmLog.Malformed(owner.Logger, owner.Name, ex.Message);
+                return SessionEnd.Transient($"malformed packet: {ex.Message}");
+            }
             finally
             {
                 link.FailAll("connection closed");
