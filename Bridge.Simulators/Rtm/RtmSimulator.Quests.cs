@@ -11,6 +11,11 @@ public sealed partial class RtmSimulator
     /// <summary>False when the connection must close (a framing error).</summary>
     private async Task<bool> HandlePacketAsync(RtmSimConnection c, byte[] data)
     {
+        if (!data.AsSpan().StartsWith(FpnnHeader.Magic) && TryUnwrapProxied(data) is { } inner)
+        {
+            data = inner;
+        }
+
         string method;
         uint seq;
         bool twoWay;
@@ -72,6 +77,26 @@ public sealed partial class RtmSimulator
         }
 
         return true; // after bye the client closes
+    }
+
+    /// <summary>The proxyEndpoint form: <c>msgpack({endpoint, data:bin})</c>; this simulator is its own proxy target.</summary>
+    private byte[]? TryUnwrapProxied(byte[] data)
+    {
+        try
+        {
+            if (MsgPackTree.Decode(data) is Dictionary<string, object?> map && map.TryGetValue("endpoint", out var endpoint) && endpoint is string target
+                && map.TryGetValue("data", out var inner) && inner is byte[] packet)
+            {
+                _proxyTargets.Enqueue(target);
+                return packet;
+            }
+        }
+        catch (MsgPackException)
+        {
+            // Not a proxy wrapper: the FPNN decoder rejects it.
+        }
+
+        return null;
     }
 
     private async Task<object?> ProcessAsync(RtmSimConnection c, string method, Dictionary<string, object?> args)

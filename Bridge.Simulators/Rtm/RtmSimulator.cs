@@ -28,6 +28,7 @@ public sealed partial class RtmSimulator : IAsyncDisposable
     private readonly ConcurrentQueue<RtmSimClientAnswer> _answers = new();
     private readonly ConcurrentDictionary<(long From, long Mid), byte> _mids = new();
     private readonly RtmSimHistory _history = new();
+    private readonly ConcurrentQueue<string> _proxyTargets = new();
     private readonly CancellationTokenSource _stop = new();
     private long _connectionIds;
     private int _logins;
@@ -88,6 +89,9 @@ public sealed partial class RtmSimulator : IAsyncDisposable
     /// <summary>What a user received, in order (one entry per message).</summary>
     public IReadOnlyList<RtmSimReceived> Received(long uid) =>
         _received.TryGetValue(uid, out var q) ? q.ToArray() : [];
+
+    /// <summary>The <c>endpoint</c> of every packet that arrived in the proxy form.</summary>
+    public IReadOnlyList<string> ProxyTargets => _proxyTargets.ToArray();
 
     /// <summary>Every answer clients sent to pushes and pings.</summary>
     public IReadOnlyList<RtmSimClientAnswer> ClientAnswers => _answers.ToArray();

@@ -124,6 +124,22 @@ public sealed class RtmSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_proxy_form_wraps_every_outgoing_packet_with_the_gate_endpoint()
+    {
+        await using var rig = await RtmRig.StartSimulatorAsync(output);
+        rig.CreateConnector(o => o with { Endpoint = new Uri("ws://gate.example:13321/service/websocket"), ProxyEndpoint = rig.Simulator.Url });
+        rig.Run();
+        await rig.WaitConnectedAsync("logged in through the proxy");
+        var sent = await rig.Connector.SendAsync(rig.Outbound(EndpointKind.User, RtmRig.Alice, "via proxy"), CancellationToken.None);
+        Assert.True(sent.Succeeded, sent.ToString());
+        Assert.True(rig.Simulator.ProxyTargets.Count >= 3);
+        Assert.All(rig.Simulator.ProxyTargets, t => Assert.Equal("gate.example:13321", t));
+        Assert.Equal(
+            "82a8" + Convert.ToHexStringLower("endpoint"u8) + "a3" + Convert.ToHexStringLower("h:1"u8) + "a4" + Convert.ToHexStringLower("data"u8) + "c40280ff",
+            Convert.ToHexStringLower(ProxiedFrameConnection.Wrap("h:1", [0x80, 0xff])));
+    }
+
+    [Fact]
     public async Task Clean_shutdown_says_bye()
     {
         await using var rig = await RtmRig.StartAsync(output);
