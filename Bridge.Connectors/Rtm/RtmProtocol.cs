@@ -73,6 +73,14 @@ public static class RtmMethods
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no send method"),
     };
 
+    public static string Push(RtmConversationType type) => type switch
+    {
+        RtmConversationType.P2P => PushMsg,
+        RtmConversationType.Group => PushGroupMsg,
+        RtmConversationType.Room => PushRoomMsg,
+        _ => PushBroadcastMsg,
+    };
+
     public static string History(RtmConversationType type) => type switch
     {
         RtmConversationType.P2P => "getp2pmsg",

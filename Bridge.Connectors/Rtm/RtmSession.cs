@@ -215,9 +215,10 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
             }
             else if (RtmPushDecoder.TypeOf(packet.Method) is { } type)
             {
+                var method = RtmMethods.Push(type);
                 _batch.Add(RtmPushDecoder.TryDecode(type, packet.Payload, out var push, out var error)
-                    ? new Incoming(IncomingKind.Push, packet.Seq, twoWay, Encoding.UTF8.GetString(packet.Method), push)
-                    : new Incoming(IncomingKind.Malformed, packet.Seq, twoWay, $"{Encoding.UTF8.GetString(packet.Method)}: {error}"));
+                    ? new Incoming(IncomingKind.Push, packet.Seq, twoWay, method, push)
+                    : new Incoming(IncomingKind.Malformed, packet.Seq, twoWay, $"{method}: {error}"));
             }
             else if (packet.MethodIs("kickout"u8))
             {

@@ -225,13 +225,7 @@ public sealed partial class RtmSimulator
 
     private async Task DeliverAsync(RtmSimConnection? sender, RtmSimMessage m)
     {
-        var method = m.Type switch
-        {
-            RtmConversationType.P2P => RtmMethods.PushMsg,
-            RtmConversationType.Group => RtmMethods.PushGroupMsg,
-            RtmConversationType.Room => RtmMethods.PushRoomMsg,
-            _ => RtmMethods.PushBroadcastMsg,
-        };
+        var method = RtmMethods.Push(m.Type);
         IEnumerable<long> recipients = m.Type switch
         {
             RtmConversationType.P2P => [m.Target],
