@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.WebSockets;
 using Bridge.Connectors.Rtm;
 using Bridge.Connectors.Rtm.Fpnn;
+using Bridge.Connectors.Rtm.MsgPack;
 using Bridge.Simulators.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -143,6 +144,15 @@ public sealed partial class RtmSimulator : IAsyncDisposable
             packet.Payload.WriteString("rid"u8);
             packet.Payload.WriteInt64(rid);
             await c.SendAsync(packet.ToArray()).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends a twoway quest (any method, a map payload) to every connection of the uid; the answers land in <see cref="ClientAnswers"/>.</summary>
+    public async Task PushAsync(long uid, string method, Dictionary<string, object?>? payload = null)
+    {
+        foreach (var c in ConnectionsOf(uid))
+        {
+            await c.PushAsync(method, packet => MsgPackTree.Write(packet.Payload, payload ?? [])).ConfigureAwait(false);
         }
     }
 

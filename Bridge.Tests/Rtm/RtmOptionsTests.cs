@@ -66,3 +66,37 @@ public sealed class RtmOptionsTests
         Assert.False(RtmNativeId.TryParse("1:2:3", out _));
     }
 }
+
+public sealed class RtmNormalizerTests
+{
+    private static readonly RtmOptions Options = RtmRig.DefaultOptions(new Uri("ws://gate:1/service/websocket"));
+
+    private static RtmPush Push(int mtype = 30, string msg = "hi", string attrs = "", long from = RtmRig.Alice) =>
+        new(RtmConversationType.Group, from, 77, 5, mtype, msg, attrs, 1700000000000);
+
+    [Fact]
+    public void ExcludedUids_naming_the_bridge_uid_drop_the_push()
+    {
+        Assert.Null(RtmNormalizer.ToPosted("rtm", Push(attrs: $"{{\"excludedUids\":[1,{RtmRig.BridgeUid}]}}"), Options, DateTimeOffset.UnixEpoch, out var reason));
+        Assert.Contains("excludedUids", reason, StringComparison.Ordinal);
+        Assert.NotNull(RtmNormalizer.ToPosted("rtm", Push(attrs: "{\"excludedUids\":[1]}"), Options, DateTimeOffset.UnixEpoch, out _));
+    }
+
+    [Fact]
+    public void Other_mtypes_follow_the_setting()
+    {
+        Assert.Null(RtmNormalizer.ToPosted("rtm", Push(mtype: 80), Options, DateTimeOffset.UnixEpoch, out _));
+        var relayed = RtmNormalizer.ToPosted("rtm", Push(mtype: 80), Options with { OtherMtypes = RtmOtherMtypes.Relay }, DateTimeOffset.UnixEpoch, out _);
+        Assert.Equal(Bridge.Contracts.V1.MessageBody.FromText("hi"), relayed!.Body);
+        var system = RtmNormalizer.ToPosted("rtm", Push(mtype: 6), Options with { OtherMtypes = RtmOtherMtypes.Relay }, DateTimeOffset.UnixEpoch, out _);
+        Assert.Equal(Bridge.Contracts.V1.BodyKind.System, system!.Body.Kind);
+        Assert.NotNull(RtmNormalizer.ToPosted("rtm", Push(mtype: 90), Options with { TextMtype = 90 }, DateTimeOffset.UnixEpoch, out _));
+    }
+
+    [Fact]
+    public void File_mtypes_accept_a_bare_url_too()
+    {
+        var posted = RtmNormalizer.ToPosted("rtm", Push(mtype: 50, msg: "https://f.example/doc.pdf"), Options, DateTimeOffset.UnixEpoch, out _);
+        Assert.Equal(Bridge.Contracts.V1.MessageBody.Media(Bridge.Contracts.V1.BodyKind.File, "https://f.example/doc.pdf", "doc.pdf"), posted!.Body);
+    }
+}

@@ -159,6 +159,8 @@ public sealed class RtmSessionTests(ITestOutputHelper output)
             Convert.FromHexString("46504e4e0240010401000000010000007069"), // bad version
             Convert.FromHexString("46504e4e0140010401000000010000007069"), // JSON flag
             Convert.FromHexString("46504e4e01800104000000000100000070696e67"), // psize 0
+            Convert.FromHexString("46504e4e018001040000f07f0100000070696e6780"), // psize beyond maxPacketBytes
+            Convert.FromHexString("46504e4e0180010b0100000001000000" + Convert.ToHexStringLower("pushroommsg"u8) + "c1"), // payload is not msgpack
         })
         {
             var before = rig.Connector.Reconnects;
@@ -169,5 +171,20 @@ public sealed class RtmSessionTests(ITestOutputHelper output)
 
         Assert.Contains(rig.Logging.Provider.Lines, l => l.Contains("bad magic", StringComparison.Ordinal));
         Assert.Contains(rig.Logging.Provider.Lines, l => l.Contains("JSON payloads", StringComparison.Ordinal));
+        Assert.Contains(rig.Logging.Provider.Lines, l => l.Contains("exceeds the limit", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Unknown_twoway_quests_get_20004_and_a_twoway_kickout_is_answered_and_still_a_kick()
+    {
+        await using var rig = await RtmRig.StartAsync(output);
+        await rig.Simulator.PushAsync(RtmRig.BridgeUid, "pushfile");
+        await Eventually.TrueAsync(() => rig.Simulator.ClientAnswers.Any(a => a.Method == "pushfile"), TimeSpan.FromSeconds(5), "pushfile was answered");
+        Assert.Equal(1, rig.Simulator.ClientAnswers.Single(a => a.Method == "pushfile").Status);
+        Assert.True(rig.Connector.Status.IsConnected);
+
+        await rig.Simulator.PushAsync(RtmRig.BridgeUid, "kickout");
+        await rig.WaitStateAsync(SessionState.Kicked);
+        await Eventually.TrueAsync(() => rig.Simulator.ClientAnswers.Any(a => a.Method == "kickout" && a.Status == 0), TimeSpan.FromSeconds(5), "the twoway kickout was answered {}");
     }
 }
