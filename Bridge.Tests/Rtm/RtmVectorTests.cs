@@ -133,6 +133,23 @@ public sealed class RtmVectorTests
     }
 
     [Fact]
+    public void Decoding_a_chat_push_allocates_only_the_message_text()
+    {
+        for (var warm = 0; warm < 10; warm++)
+        {
+            FpnnDecoder.TryDecode(PushRoomMsg, 1 << 20, out var p, out _, out _);
+            RtmPushDecoder.TryDecode(RtmConversationType.Room, p.Payload, out _, out _);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        FpnnDecoder.TryDecode(PushRoomMsg, 1 << 20, out var packet, out _, out _);
+        RtmPushDecoder.TryDecode(RtmConversationType.Room, packet.Payload, out var push, out _);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal("hi", push.Msg);
+        Assert.True(allocated <= 32, $"decoding allocated {allocated} bytes (a 2-char string is 26)");
+    }
+
+    [Fact]
     public void Vector12_pushroommsg_is_what_the_simulator_style_writer_produces()
     {
         using var writer = FpnnPacketWriter.Quest("pushroommsg", 7);
