@@ -7,6 +7,10 @@ public static class ConnectorCatalog
 {
     public static IReadOnlyList<IConnectorFactory> BuiltIn { get; } =
     [
-        new Bridge.Connectors.Rtm.RtmConnectorFactory(),
+        new Rtm.RtmConnectorFactory(),
+        new Glide.GlideConnectorFactory(),
+        new ProtobufIm.ProtobufImConnectorFactory(),
+        new Xnest.XnestConnectorFactory(),
+        new ErlangGateway.ErlangGatewayConnectorFactory(),
     ];
 }

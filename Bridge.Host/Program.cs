@@ -1,1 +1,3 @@
-return 0;
+using Bridge.Host.Cli;
+
+return await BridgeCli.RunAsync(args).ConfigureAwait(false);

@@ -20,6 +20,10 @@ public static class SimulatorCatalog
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
             ["rtm"] = (port, address) => new Rtm.RtmStandaloneSimulator(port, address),
+            ["glide"] = (port, bind) => new Glide.GlideSimulator(new Glide.GlideSimulatorOptions { Port = port, Bind = bind, WorldChannel = true }),
+            ["protobuf-im"] = (port, address) => new ProtobufIm.ProtobufImSimulator(null, port, address),
+            ["xnest"] = (port, bind) => new Xnest.XnestSimulator(port: port, bind: bind),
+            ["erlang-gateway"] = ErlangGateway.ErlangGatewaySimulator.Standalone,
         };
 
     public static async Task<int> RunStandaloneAsync(string[] args)

@@ -6,10 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port=${BRIDGE_TEST_RABBITMQ_PORT:-25672}
+while in_use "$port" || in_use $((port + 1000)); do port=$((port + 1)); done
 bash scripts/broker.sh wipe "$port"
 trap 'bash scripts/broker.sh stop "$port"' EXIT
-export BRIDGE_TEST_RABBITMQ_URL=$(bash scripts/broker.sh start "$port")
+url=$(bash scripts/broker.sh start "$port")
+export BRIDGE_TEST_RABBITMQ_URL=$url
 export BRIDGE_TEST_RABBITMQ_PORT=$port
 
 if [ -f tools/msgpack-crosscheck/package.json ] && [ ! -d tools/msgpack-crosscheck/node_modules/msgpack-lite ]; then

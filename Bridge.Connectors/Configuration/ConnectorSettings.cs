@@ -16,6 +16,12 @@ public sealed record ConnectorSettings(
     int Column,
     IReadOnlyDictionary<string, SettingValue> Values)
 {
+    /// <summary>
+    /// Prefix of key paths in error messages; null means <c>connectors.&lt;name&gt;.</c>. The host
+    /// also reads its own sections (bus, store, …) through <see cref="SettingsReader"/> with a prefix.
+    /// </summary>
+    public string? KeyPrefix { get; init; }
+
     /// <summary>The configuration key path of a setting, as error messages name it.</summary>
-    public string KeyPath(string key) => $"connectors.{ConnectorName}.{key}";
+    public string KeyPath(string key) => KeyPrefix is null ? $"connectors.{ConnectorName}.{key}" : $"{KeyPrefix}{key}";
 }

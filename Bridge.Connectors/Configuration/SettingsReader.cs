@@ -202,7 +202,7 @@ public sealed class SettingsReader(ConnectorSettings settings, ConfigErrors erro
             }
 
             errors.Add(settings.File, value.Line, value.Column, settings.KeyPath(key),
-                $"unknown key for a connector of type '{settings.Type}'");
+                settings.KeyPrefix is null ? $"unknown key for a connector of type '{settings.Type}'" : "unknown key");
         }
     }
 }

@@ -51,13 +51,22 @@ public sealed class PendingRequests<TKey, TValue>
         }
         catch (TimeoutException)
         {
-            Forget(key);
+            Forget(key, answer);
             throw new TimeoutException($"no answer within {timeout.TotalSeconds:0.###} s");
         }
         catch (OperationCanceledException)
         {
-            Forget(key);
+            Forget(key, answer);
             throw;
+        }
+    }
+
+    /// <summary>Forgets the key only while it still holds this answer (not a newer request under the same key).</summary>
+    private void Forget(TKey key, Task<TValue> answer)
+    {
+        if (_pending.TryGetValue(key, out var tcs) && tcs.Task == answer)
+        {
+            _pending.TryRemove(new KeyValuePair<TKey, TaskCompletionSource<TValue>>(key, tcs));
         }
     }
 }

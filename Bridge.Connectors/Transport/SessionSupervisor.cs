@@ -23,7 +23,13 @@ public sealed class SessionSupervisor
     private ConnectorStatus _status;
     private IFrameConnection? _current;
     private int _reconnects;
+    private int _running;
 
+    /// <param name="connect">
+    /// Opens a fresh connection. Any exception is a transient connect failure, except a
+    /// <see cref="SessionEndException"/>, whose outcome is used as is (a login step that finds the
+    /// credentials refused throws <see cref="SessionEnd.BadCredentials"/> and backs off long).
+    /// </param>
     public SessionSupervisor(
         string name,
         string endpoint,
@@ -57,7 +63,28 @@ public sealed class SessionSupervisor
 
     public event Action<ConnectorStatus>? StatusChanged;
 
+    /// <summary>Runs sessions until <paramref name="stoppingToken"/> is cancelled; one call at a time.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            throw new InvalidOperationException($"{_name}: the session supervisor is already running");
+        }
+
+        try
+        {
+            await RunSessionsAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _current, null);
+            SetStatus(SessionState.Stopped, "stopped");
+            TransportLog.Stopped(_logger, _name);
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private async Task RunSessionsAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
         var lastKind = SessionEndKind.Transient;
@@ -68,7 +95,7 @@ public sealed class SessionSupervisor
             var (end, wasStable) = await RunOneSessionAsync(failures, stoppingToken).ConfigureAwait(false);
             if (end.Kind == SessionEndKind.Stopped || stoppingToken.IsCancellationRequested)
             {
-                break;
+                return;
             }
 
             failures = wasStable || end.Kind != lastKind ? 1 : failures + 1;
@@ -84,12 +111,9 @@ public sealed class SessionSupervisor
             }
             catch (OperationCanceledException)
             {
-                break;
+                return;
             }
         }
-
-        SetStatus(SessionState.Stopped, "stopped");
-        TransportLog.Stopped(_logger, _name);
     }
 
     private async Task<(SessionEnd End, bool WasStable)> RunOneSessionAsync(int attempt, CancellationToken stoppingToken)
@@ -103,19 +127,30 @@ public sealed class SessionSupervisor
         {
             return (SessionEnd.Stopped(), false);
         }
+        catch (SessionEndException ex)
+        {
+            // The connect step itself decided (e.g. an HTTP login before the socket refused the
+            // credentials): honour it, so bad credentials back off long here too.
+            TransportLog.ConnectFailed(_logger, _name, _endpoint, ex.End.Reason);
+            return (ex.End, false);
+        }
         catch (Exception ex)
         {
             TransportLog.ConnectFailed(_logger, _name, _endpoint, Describe(ex));
             return (SessionEnd.Transient($"connect failed: {Describe(ex)}"), false);
         }
 
-        long connectedAt = -1;
+        var phase = new SessionPhase();
         var context = new SessionContext(connection, attempt, _time, () =>
         {
-            connectedAt = _time.GetTimestamp();
-            Volatile.Write(ref _current, connection);
-            SetStatus(SessionState.Connected, null);
-            TransportLog.Connected(_logger, _name, _endpoint);
+            // Only the first call counts, and none after the session began to end (a handler that
+            // authenticates while the bridge stops must not report Connected on a dying connection).
+            if (phase.TryMarkConnected(_time.GetTimestamp()))
+            {
+                Volatile.Write(ref _current, connection);
+                SetStatus(SessionState.Connected, null);
+                TransportLog.Connected(_logger, _name, _endpoint);
+            }
         });
 
         using var sessionCts = new CancellationTokenSource();
@@ -123,40 +158,67 @@ public sealed class SessionSupervisor
         var handlerTask = RunHandlerAsync(context, sessionCts.Token);
         var watchdogTask = WatchAsync(connection, context, reason =>
         {
-            watchdogReason = reason;
+            Volatile.Write(ref watchdogReason, reason);
             TransportLog.WatchdogFired(_logger, _name, reason);
             connection.Abort();
-            sessionCts.Cancel();
+            CancelQuietly(sessionCts);
         }, sessionCts.Token);
 
         var stopSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using (stoppingToken.Register(() => stopSignal.TrySetResult()).ConfigureAwait(false))
         {
             var first = await Task.WhenAny(handlerTask, stopSignal.Task).ConfigureAwait(false);
+            var wasConnected = phase.End();
             SessionEnd end;
             if (first == stopSignal.Task)
             {
-                await ShutdownGracefullyAsync(connection, handlerTask, connectedAt >= 0).ConfigureAwait(false);
+                await ShutdownGracefullyAsync(connection, handlerTask, wasConnected).ConfigureAwait(false);
                 end = SessionEnd.Stopped();
             }
             else
             {
                 end = await handlerTask.ConfigureAwait(false);
-                if (watchdogReason is not null && end.Kind == SessionEndKind.Transient)
+                if (Volatile.Read(ref watchdogReason) is { } reason && end.Kind == SessionEndKind.Transient)
                 {
-                    end = SessionEnd.Transient(watchdogReason);
+                    end = SessionEnd.Transient(reason);
                 }
             }
 
             Volatile.Write(ref _current, null);
-            await sessionCts.CancelAsync().ConfigureAwait(false);
+            CancelQuietly(sessionCts);
             connection.Abort();
             await watchdogTask.ConfigureAwait(false);
-            await handlerTask.ConfigureAwait(false);
+            if (!handlerTask.IsCompleted)
+            {
+                // Stopping, and the handler ignores both its token and the dead connection: do not
+                // let it hold the shutdown forever.
+                try
+                {
+                    await handlerTask.WaitAsync(_policy.ShutdownTimeout, _time, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    TransportLog.GoodbyeFailed(_logger, _name, "the session handler did not end; abandoned");
+                }
+            }
+
             await connection.DisposeAsync().ConfigureAwait(false);
 
-            var stable = connectedAt >= 0 && _time.GetElapsedTime(connectedAt) >= _policy.StableAfter;
+            var stable = phase.ConnectedAt is { } connectedAt && _time.GetElapsedTime(connectedAt) >= _policy.StableAfter;
             return (end, stable);
+        }
+    }
+
+    private void CancelQuietly(CancellationTokenSource cts)
+    {
+        try
+        {
+            cts.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            // A handler's cancellation callback threw; the session ends anyway.
+            TransportLog.CallbackFailed(_logger, _name, Describe(ex));
         }
     }
 
@@ -189,8 +251,9 @@ public sealed class SessionSupervisor
             await connection.CloseAsync("bridge shutting down", timeout.Token).ConfigureAwait(false);
             await handlerTask.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or TimeoutException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+        catch (Exception ex)
         {
+            // Whatever the goodbye throws, the bridge still stops (the connection is aborted next).
             TransportLog.GoodbyeFailed(_logger, _name, Describe(ex));
         }
     }
@@ -234,7 +297,15 @@ public sealed class SessionSupervisor
     {
         var status = new ConnectorStatus(state, reason, _time.GetUtcNow());
         Volatile.Write(ref _status, status);
-        StatusChanged?.Invoke(status);
+        try
+        {
+            StatusChanged?.Invoke(status);
+        }
+        catch (Exception ex)
+        {
+            // A subscriber's bug must not kill the session loop.
+            TransportLog.CallbackFailed(_logger, _name, Describe(ex));
+        }
     }
 
     private static SessionState ToState(SessionEndKind kind) => kind switch
@@ -252,4 +323,37 @@ public sealed class SessionSupervisor
         _ when ex.InnerException is { } inner && ex.Message.Length < 60 => $"{ex.Message} ({inner.Message})",
         _ => ex.Message,
     };
+
+    /// <summary>One session's progress: connected (once), then ended; a late MarkConnected is ignored.</summary>
+    private sealed class SessionPhase
+    {
+        private readonly Lock _gate = new();
+        private bool _ended;
+
+        public long? ConnectedAt { get; private set; }
+
+        public bool TryMarkConnected(long timestamp)
+        {
+            lock (_gate)
+            {
+                if (_ended || ConnectedAt is not null)
+                {
+                    return false;
+                }
+
+                ConnectedAt = timestamp;
+                return true;
+            }
+        }
+
+        /// <summary>Marks the session ending; returns whether it had connected.</summary>
+        public bool End()
+        {
+            lock (_gate)
+            {
+                _ended = true;
+                return ConnectedAt is not null;
+            }
+        }
+    }
 }

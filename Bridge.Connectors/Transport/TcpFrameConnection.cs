@@ -79,24 +79,37 @@ public sealed class TcpFrameConnection : IFrameConnection
 
     public async ValueTask<ReceivedFrame> ReceiveAsync(CancellationToken cancellationToken)
     {
-        if (!await ReadExactlyOrEndAsync(_header, cancellationToken).ConfigureAwait(false))
+        var headerRead = await ReadUpToAsync(_header, cancellationToken).ConfigureAwait(false);
+        if (headerRead == 0)
         {
             return ReceivedFrame.Closed(null, "connection closed by peer");
+        }
+
+        if (headerRead < _header.Length)
+        {
+            throw new IOException($"connection closed in the middle of a frame header ({headerRead} of {_header.Length} length bytes)");
         }
 
         var length = BinaryPrimitives.ReadUInt32BigEndian(_header);
         if (length > (uint)_maxFrameBytes)
         {
-            _socket.Close();
+            Abort();
             throw new FrameTooLargeException(length, _maxFrameBytes);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(length, 1));
+        if (length == 0)
+        {
+            Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+            return new ReceivedFrame(FrameKind.Binary, null, 0);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)length);
         try
         {
-            if (!await ReadExactlyOrEndAsync(buffer.AsMemory(0, (int)length), cancellationToken).ConfigureAwait(false))
+            var read = await ReadUpToAsync(buffer.AsMemory(0, (int)length), cancellationToken).ConfigureAwait(false);
+            if (read < length)
             {
-                throw new IOException($"connection closed in the middle of a {length}-byte frame");
+                throw new IOException($"connection closed in the middle of a frame ({read} of {length} payload bytes)");
             }
 
             Volatile.Write(ref _lastReceived, _time.GetTimestamp());
@@ -109,8 +122,8 @@ public sealed class TcpFrameConnection : IFrameConnection
         }
     }
 
-    /// <summary>Fills the buffer; false when the stream ended before the first byte.</summary>
-    private async ValueTask<bool> ReadExactlyOrEndAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Fills the buffer unless the stream ends first; returns how many bytes were read.</summary>
+    private async ValueTask<int> ReadUpToAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var read = 0;
         while (read < buffer.Length)
@@ -118,19 +131,14 @@ public sealed class TcpFrameConnection : IFrameConnection
             var n = await _stream.ReadAsync(buffer[read..], cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
-                if (read == 0)
-                {
-                    return false;
-                }
-
-                throw new IOException($"connection closed after {read} of {buffer.Length} bytes");
+                break;
             }
 
             read += n;
             Volatile.Write(ref _lastReceived, _time.GetTimestamp());
         }
 
-        return true;
+        return read;
     }
 
     public Task CloseAsync(string reason, CancellationToken cancellationToken)
@@ -153,9 +161,9 @@ public sealed class TcpFrameConnection : IFrameConnection
 
     public void Abort() => _socket.Close();
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _sendLock.Dispose();
-    }
+    /// <summary>
+    /// Closes the socket; safe to call more than once. The send lock is deliberately not disposed:
+    /// a send waiting on it would otherwise never complete. It fails on the closed stream instead.
+    /// </summary>
+    public async ValueTask DisposeAsync() => await _stream.DisposeAsync().ConfigureAwait(false);
 }

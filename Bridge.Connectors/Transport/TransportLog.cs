@@ -24,4 +24,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "{Session}: goodbye failed: {Reason}")]
     public static partial void GoodbyeFailed(ILogger logger, string session, string reason);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "{Session}: a status or cancellation callback failed: {Reason}")]
+    public static partial void CallbackFailed(ILogger logger, string session, string reason);
 }

@@ -86,7 +86,12 @@ public sealed class WebSocketFrameConnection : IFrameConnection
 
     public async ValueTask<ReceivedFrame> ReceiveAsync(CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+        // Read up to one byte past the limit: a message of exactly MaxFrameBytes is accepted even
+        // when its last fragment is empty or ends exactly at the end of the buffer; only a byte
+        // beyond the limit proves the message too large.
+        var limit = _options.MaxFrameBytes;
+        var capacity = limit >= Array.MaxLength ? Array.MaxLength : limit + 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, capacity));
         var length = 0;
         try
         {
@@ -94,19 +99,13 @@ public sealed class WebSocketFrameConnection : IFrameConnection
             {
                 if (length == buffer.Length)
                 {
-                    if (buffer.Length >= _options.MaxFrameBytes)
-                    {
-                        await CloseTooLargeAsync().ConfigureAwait(false);
-                        throw new FrameTooLargeException(length + 1L, _options.MaxFrameBytes);
-                    }
-
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxFrameBytes));
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, capacity));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
 
-                var room = Math.Min(buffer.Length, _options.MaxFrameBytes) - length;
+                var room = Math.Min(buffer.Length, capacity) - length;
                 var result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _lastReceived, _time.GetTimestamp());
                 if (result.MessageType == WebSocketMessageType.Close)
@@ -116,16 +115,16 @@ public sealed class WebSocketFrameConnection : IFrameConnection
                 }
 
                 length += result.Count;
+                if (length > limit)
+                {
+                    await CloseTooLargeAsync().ConfigureAwait(false);
+                    throw new FrameTooLargeException(length, limit);
+                }
+
                 if (result.EndOfMessage)
                 {
                     var kind = result.MessageType == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary;
                     return new ReceivedFrame(kind, buffer, length);
-                }
-
-                if (length >= _options.MaxFrameBytes)
-                {
-                    await CloseTooLargeAsync().ConfigureAwait(false);
-                    throw new FrameTooLargeException(length + 1L, _options.MaxFrameBytes);
                 }
             }
         }
@@ -141,9 +140,17 @@ public sealed class WebSocketFrameConnection : IFrameConnection
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "frame too large", cts.Token).ConfigureAwait(false);
+            await _sendLock.WaitAsync(cts.Token).ConfigureAwait(false);
+            try
+            {
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "frame too large", cts.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or IOException)
         {
             // The peer may already be gone; the caller aborts the session anyway.
         }
@@ -155,12 +162,21 @@ public sealed class WebSocketFrameConnection : IFrameConnection
     {
         try
         {
-            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            // Sends are serialized: the close frame must not interleave with a send in flight.
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, cancellationToken).ConfigureAwait(false);
+                if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _sendLock.Release();
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or IOException)
         {
             _socket.Abort();
         }
@@ -168,10 +184,14 @@ public sealed class WebSocketFrameConnection : IFrameConnection
 
     public void Abort() => _socket.Abort();
 
+    /// <summary>
+    /// Disposes the socket; safe to call more than once. The send lock is deliberately not
+    /// disposed: a send waiting on it would otherwise never complete. It fails on the disposed
+    /// socket instead.
+    /// </summary>
     public ValueTask DisposeAsync()
     {
         _socket.Dispose();
-        _sendLock.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -55,6 +55,9 @@ public sealed class SimulatorServer : IAsyncDisposable
             builder.Services.AddSingleton(_loggerFactory);
         }
 
+        // The owner (a test, the demo, the standalone command) decides when to stop; the server must
+        // not swallow Ctrl+C / SIGTERM through the default console lifetime.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, OwnerControlledLifetime>();
         builder.WebHost.UseKestrel(k =>
         {
             k.Listen(_address, Port);
@@ -121,5 +124,12 @@ public sealed class SimulatorServer : IAsyncDisposable
                 // The client went away or the server is stopping.
             }
         });
+    }
+
+    private sealed class OwnerControlledLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -43,17 +43,40 @@ public sealed class FaultProxy : IAsyncDisposable
     public void Refuse(bool refuse) => _refuse = refuse;
 
     /// <summary>Closes every connection now.</summary>
-    public void DropAll()
+    public void DropAll() => DropAll(graceful: null);
+
+    /// <summary>Closes every connection; <paramref name="graceful"/> (already shut down for sending) closes without a reset.</summary>
+    private void DropAll(TcpClient? graceful)
     {
         lock (_gate)
         {
             foreach (var (c, s) in _pairs)
             {
-                c.Client.Close(0);
+                if (ReferenceEquals(c, graceful))
+                {
+                    c.Client.Close();
+                }
+                else
+                {
+                    c.Client.Close(0);
+                }
+
                 s.Client.Close(0);
             }
 
             _pairs.Clear();
+        }
+    }
+
+    /// <summary>How many client connections are currently proxied.</summary>
+    public int Open
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pairs.Count;
+            }
         }
     }
 
@@ -103,12 +126,37 @@ public sealed class FaultProxy : IAsyncDisposable
                 _pairs.Add((client, server));
             }
 
-            _ = PumpAsync(client, server, truncate: false);
-            _ = PumpAsync(server, client, truncate: true);
+            _ = RunPairAsync(client, server);
         }
     }
 
-    private async Task PumpAsync(TcpClient from, TcpClient to, bool truncate)
+    /// <summary>
+    /// Forwards both directions. A clean end of stream on one side is passed on as a half-close
+    /// (FIN), so a graceful shutdown stays graceful through the proxy; a failure on either side
+    /// resets both. The pair is closed and forgotten when both directions are done.
+    /// </summary>
+    private async Task RunPairAsync(TcpClient client, TcpClient server)
+    {
+        var clean = await Task.WhenAll(PumpAsync(client, server, truncate: false), PumpAsync(server, client, truncate: true));
+        if (clean[0] && clean[1])
+        {
+            client.Client.Close();
+            server.Client.Close();
+        }
+        else
+        {
+            client.Client.Close(0);
+            server.Client.Close(0);
+        }
+
+        lock (_gate)
+        {
+            _pairs.RemoveAll(p => ReferenceEquals(p.Client, client));
+        }
+    }
+
+    /// <summary>Copies one direction; true when it ended cleanly (end of stream, passed on as a FIN).</summary>
+    private async Task<bool> PumpAsync(TcpClient from, TcpClient to, bool truncate)
     {
         var buffer = new byte[16384];
         try
@@ -120,7 +168,8 @@ public sealed class FaultProxy : IAsyncDisposable
                 var n = await input.ReadAsync(buffer, _stop.Token);
                 if (n == 0)
                 {
-                    break;
+                    to.Client.Shutdown(SocketShutdown.Send);
+                    return true;
                 }
 
                 while (_stalled)
@@ -131,10 +180,13 @@ public sealed class FaultProxy : IAsyncDisposable
                 var cut = truncate ? Interlocked.Exchange(ref _truncateNext, -1) : -1;
                 if (cut >= 0)
                 {
+                    // A graceful FIN after the partial chunk (not a reset, which may discard it):
+                    // the client reads the first bytes of a frame, then end of stream.
                     await output.WriteAsync(buffer.AsMemory(0, Math.Min(cut, n)), _stop.Token);
                     await output.FlushAsync(_stop.Token);
-                    DropAll();
-                    return;
+                    to.Client.Shutdown(SocketShutdown.Send);
+                    DropAll(graceful: to);
+                    return false;
                 }
 
                 await output.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
@@ -142,12 +194,10 @@ public sealed class FaultProxy : IAsyncDisposable
         }
         catch (Exception)
         {
-            // A dropped side ends the pump.
-        }
-        finally
-        {
+            // A dropped side ends both directions at once.
             from.Client.Close(0);
             to.Client.Close(0);
+            return false;
         }
     }
 

@@ -35,3 +35,38 @@ public class ReconnectPolicyTests
         Assert.Equal(TimeSpan.FromMinutes(5), policy.DelayFor(SessionEndKind.Kicked, 1, random));
     }
 }
+
+public class ReconnectPolicyLimitTests
+{
+    [Fact]
+    public void Kicks_double_from_the_kick_delay_up_to_four_times_it()
+    {
+        var policy = ReconnectPolicy.Default with { Jitter = 0, KickedDelay = TimeSpan.FromSeconds(10) };
+        var random = new Random(1);
+        Assert.Equal(TimeSpan.FromSeconds(20), policy.DelayFor(SessionEndKind.Kicked, 2, random));
+        Assert.Equal(TimeSpan.FromSeconds(40), policy.DelayFor(SessionEndKind.Kicked, 9, random));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    [InlineData(int.MaxValue)]
+    public void Odd_failure_counts_stay_within_the_start_and_the_cap(int failures)
+    {
+        var policy = ReconnectPolicy.Default with { Jitter = 0.5 };
+        var random = new Random(3);
+        for (var i = 0; i < 200; i++)
+        {
+            var delay = policy.DelayFor(SessionEndKind.Transient, failures, random);
+            Assert.InRange(delay, policy.InitialDelay * 0.5, policy.MaxDelay * 1.5);
+        }
+    }
+
+    [Fact]
+    public void Jitter_never_makes_a_delay_negative()
+    {
+        var policy = ReconnectPolicy.Default with { Jitter = 3 };
+        var random = new Random(5);
+        Assert.All(Enumerable.Range(0, 500), _ => Assert.True(policy.DelayFor(SessionEndKind.Transient, 1, random) >= TimeSpan.Zero));
+    }
+}

@@ -1,0 +1,45 @@
+namespace Bridge.Connectors.ErlangGateway;
+
+/// <summary>A bounded set of recent MsgIds: the oldest is forgotten when the set is full. Thread-safe.</summary>
+public sealed class RecentIds(int capacity)
+{
+    private readonly HashSet<string> _set = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+    private readonly Lock _gate = new();
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _set.Count;
+            }
+        }
+    }
+
+    public void Add(string id)
+    {
+        lock (_gate)
+        {
+            if (!_set.Add(id))
+            {
+                return;
+            }
+
+            _order.Enqueue(id);
+            while (_order.Count > capacity)
+            {
+                _set.Remove(_order.Dequeue());
+            }
+        }
+    }
+
+    public bool Contains(string id)
+    {
+        lock (_gate)
+        {
+            return _set.Contains(id);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using Bridge.Connectors.Abstractions;
+using Bridge.Connectors.ProtobufIm.Wire;
+using Bridge.Connectors.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Connectors.ProtobufIm;
+
+/// <summary>
+/// Inbound messages of one session on their way to the sink. Sink calls start in arrival order and
+/// up to <c>maxInFlight</c> run at once, so the read loop never waits for one call before reading
+/// the next frame; each push is acknowledged (MSG_ACK) when its own sink call completed. While the
+/// catch-up runs, live pushes are held and released after it, so a conversation's older synced
+/// messages reach the sink before newer live ones. The bridge account's own messages and ids
+/// already handed over are acknowledged and skipped. A sink failure leaves the push unacknowledged
+/// and ends the session: the v1 server never redelivers, so the reconnect's catch-up fetches it.
+/// </summary>
+internal sealed class ImInboundPipeline
+{
+    private readonly string _connector;
+    private readonly string _self;
+    private readonly IInboundSink _sink;
+    private readonly ImRecentIds _recent;
+    private readonly ImLink _link;
+    private readonly SemaphoreSlim _slots;
+    private readonly int _maxInFlight;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Action<SessionEnd> _endSession;
+    private readonly Action<string, long> _durable;
+    private readonly object _gate = new();
+    private List<PushMessage>? _held = [];
+    private volatile bool _sinkFailed;
+
+    public ImInboundPipeline(string connector, string self, IInboundSink sink, ImRecentIds recent, ImLink link, int maxInFlight,
+        TimeProvider time, ILogger logger, Action<SessionEnd> endSession, Action<string, long> durable)
+    {
+        _connector = connector;
+        _self = self;
+        _sink = sink;
+        _recent = recent;
+        _link = link;
+        _maxInFlight = maxInFlight;
+        _slots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        _time = time;
+        _logger = logger;
+        _endSession = endSession;
+        _durable = durable;
+    }
+
+    /// <summary>A live push from the read loop: held during catch-up, else handed over now.</summary>
+    public ValueTask OnLivePushAsync(PushMessage message, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_held is not null)
+            {
+                _held.Add(message);
+                return ValueTask.CompletedTask;
+            }
+        }
+
+        return HandOverAsync(message, acknowledge: true, cancellationToken);
+    }
+
+    /// <summary>Catch-up is over: releases the held live pushes (in order) and passes later ones straight through.</summary>
+    public async Task ReleaseHeldAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            List<PushMessage> batch;
+            lock (_gate)
+            {
+                if (_held is null || _held.Count == 0)
+                {
+                    _held = null;
+                    return;
+                }
+
+                batch = _held;
+                _held = [];
+            }
+
+            foreach (var message in batch)
+            {
+                await HandOverAsync(message, acknowledge: true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Waits until every sink call started so far has completed.</summary>
+    public async Task WhenIdleAsync(CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < _maxInFlight; i++)
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _slots.Release(_maxInFlight);
+    }
+
+    /// <summary>Starts the sink call for one message (after waiting for a free slot); returns once it started.</summary>
+    public async ValueTask HandOverAsync(PushMessage message, bool acknowledge, CancellationToken cancellationToken)
+    {
+        if (message.SenderId == _self || _recent.Contains(message.MessageId))
+        {
+            if (acknowledge)
+            {
+                await AcknowledgeAsync(message).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _recent.Add(message.MessageId);
+        var posted = ImMessageMapper.ToPosted(_connector, message, _self, _time.GetUtcNow());
+        var activity = ConnectorDiagnostics.StartReceive(_connector, "message", message.ConversationId, message.MessageId);
+        activity?.SetTag("bridge.event_id", posted.EventId);
+        activity?.SetTag("bridge.protobuf_im.seq", message.Seq);
+        Task<IngestOutcome> call;
+        try
+        {
+            call = _sink.PostedAsync(posted, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            call = Task.FromException<IngestOutcome>(ex);
+        }
+
+        _ = CompleteAsync(message, call, acknowledge, activity);
+    }
+
+    private async Task CompleteAsync(PushMessage message, Task<IngestOutcome> call, bool acknowledge, System.Diagnostics.Activity? activity)
+    {
+        try
+        {
+            await call.ConfigureAwait(false);
+            if (!_sinkFailed)
+            {
+                // After a failure the cursor stays put for this session: the failed message must be caught up.
+                _durable(message.SenderId, message.Seq);
+            }
+
+            if (acknowledge)
+            {
+                await AcknowledgeAsync(message).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            _sinkFailed = true;
+            _recent.Remove(message.MessageId);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(_connector));
+            ProtobufImLog.SinkFailed(_logger, _connector, message.MessageId, ex.Message);
+            _endSession(SessionEnd.Transient($"the sink could not make message {message.MessageId} durable; reconnecting to catch up"));
+        }
+        finally
+        {
+            activity?.Dispose();
+            _slots.Release();
+        }
+    }
+
+    private async ValueTask AcknowledgeAsync(PushMessage message)
+    {
+        try
+        {
+            await _link.SendOneWayAsync(CommandType.CmdMsgAck, new MessageAck { MessageId = message.MessageId, Seq = message.Seq }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection is gone; the server only logs acks anyway and never redelivers.
+        }
+    }
+}

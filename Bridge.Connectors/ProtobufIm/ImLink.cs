@@ -1,0 +1,76 @@
+using Bridge.Connectors.Abstractions;
+using Bridge.Connectors.ProtobufIm.Wire;
+using Bridge.Connectors.Transport;
+using Google.Protobuf;
+
+namespace Bridge.Connectors.ProtobufIm;
+
+/// <summary>A request could not even be written: the connection is gone and nothing reached the server.</summary>
+internal sealed class ImNotSentException(string message) : IOException(message);
+
+/// <summary>A reply the read loop matched to a request by its echoed sequence.</summary>
+internal readonly record struct ImReply(CommandType Command, IMessage Message);
+
+/// <summary>
+/// One live connection seen from the protocol: numbered requests (sequence 1..2^32-1, wrapping to
+/// 1, never 0) matched with their replies, and fire-and-forget frames (MSG_ACK).
+/// </summary>
+internal sealed class ImLink(IFrameConnection connection, string connector, TimeProvider time)
+{
+    private readonly PendingRequests<uint, ImReply> _pending = new();
+    private readonly TaskCompletionSource<SessionEnd> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _sequence;
+
+    public IFrameConnection Connection => connection;
+
+    /// <summary>Completes with how the session on this connection ended (the first reason wins).</summary>
+    public Task<SessionEnd> Ended => _ended.Task;
+
+    /// <summary>Ends the session on this connection; later calls (and calls for an older connection's link) change nothing else.</summary>
+    public void End(SessionEnd end) => _ended.TrySetResult(end);
+
+    public async Task<ImReply> RequestAsync(CommandType command, IMessage body, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var sequence = NextSequence();
+        var answer = _pending.Register(sequence, out _);
+        try
+        {
+            await SendAsync(command, sequence, body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _pending.Forget(sequence);
+            throw new ImNotSentException($"could not send {command}: {ex.Message}");
+        }
+
+        return await _pending.WaitAsync(sequence, answer, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask SendAsync(CommandType command, uint sequence, IMessage body, CancellationToken cancellationToken)
+    {
+        var frame = ImCodec.Encode(command, sequence, body, time.GetUtcNow().ToUnixTimeMilliseconds());
+        await connection.SendAsync(frame, FrameKind.Binary, cancellationToken).ConfigureAwait(false);
+        ConnectorDiagnostics.FramesSent.Add(1, ConnectorDiagnostics.Tag(connector));
+    }
+
+    /// <summary>A request the server never answers (MSG_ACK, typing), with its own sequence.</summary>
+    public ValueTask SendOneWayAsync(CommandType command, IMessage body, CancellationToken cancellationToken) =>
+        SendAsync(command, NextSequence(), body, cancellationToken);
+
+    /// <summary>Hands a reply to its waiting request; false when nobody waits (late or unknown sequence).</summary>
+    public bool Complete(uint sequence, ImReply reply) => _pending.TryComplete(sequence, reply);
+
+    public void FailAll(string reason) => _pending.FailAll(new ConnectionLostException(reason));
+
+    private uint NextSequence()
+    {
+        while (true)
+        {
+            var next = (uint)Interlocked.Increment(ref _sequence);
+            if (next != 0)
+            {
+                return next;
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text;
+using Bridge.Connectors.Abstractions;
+using Bridge.Connectors.ProtobufIm.Wire;
+using Bridge.Contracts.V1;
+using Google.Protobuf;
+
+namespace Bridge.Connectors.ProtobufIm;
+
+/// <summary>
+/// Converts between the server's messages and the bridge's normalized ones. Message types follow
+/// the model comment and SwiftIM: 1 text (raw UTF-8), 2 image, 3 voice, 4 video, 5 file (the URL
+/// string as UTF-8).
+/// </summary>
+public static class ImMessageMapper
+{
+    public const int TextType = 1;
+    public const int ImageType = 2;
+    public const int VoiceType = 3;
+    public const int VideoType = 4;
+    public const int FileType = 5;
+
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    /// <summary>The endpoint a received message belongs to: the group, else the direct conversation with its sender.</summary>
+    public static EndpointRef Conversation(string connector, PushMessage message, string self)
+    {
+        if (message.GroupId.Length > 0)
+        {
+            return new EndpointRef(connector, EndpointKind.Group, message.GroupId);
+        }
+
+        var other = message.SenderId == self ? message.ReceiverId : message.SenderId;
+        return new EndpointRef(connector, EndpointKind.User, other);
+    }
+
+    /// <summary>The event id: the origin marker when a (newer) server kept it, else derived from the server id.</summary>
+    public static Guid EventId(string connector, PushMessage message) =>
+        message.Extra.TryGetValue(OriginMarker.Key, out var marker) && OriginMarker.TryParse(marker, out var origin)
+            ? origin
+            : EventIds.ForIngest(connector, message.MessageId);
+
+    public static MessagePosted ToPosted(string connector, PushMessage message, string self, DateTimeOffset receivedAt)
+    {
+        var content = Utf8.GetString(message.Content.Span);
+        var body = message.MessageType switch
+        {
+            ImageType => MessageBody.Media(BodyKind.Image, content),
+            VoiceType => MessageBody.Media(BodyKind.Audio, content),
+            VideoType => MessageBody.Media(BodyKind.Video, content),
+            FileType => MessageBody.Media(BodyKind.File, content),
+            _ => MessageBody.FromText(content),
+        };
+        var sentMs = message.SendTime > 0 ? message.SendTime : message.ServerTime;
+        var sentAt = sentMs > 0 && sentMs < 253_402_300_800_000 ? DateTimeOffset.FromUnixTimeMilliseconds(sentMs) : receivedAt;
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["conversationId"] = message.ConversationId,
+            ["clientMsgId"] = message.ClientMsgId,
+            ["seq"] = message.Seq.ToString(CultureInfo.InvariantCulture),
+        };
+        return new MessagePosted(
+            EventId(connector, message),
+            Conversation(connector, message, self),
+            new Participant(connector, message.SenderId),
+            body,
+            message.MessageId,
+            sentAt,
+            receivedAt,
+            Attributes: attributes);
+    }
+
+    public static MessageDeleted ToDeleted(string connector, RevokeMessagePush push, string self, DateTimeOffset receivedAt)
+    {
+        var conversation = push.ConversationId.StartsWith(ImConversationIds.GroupPrefix, StringComparison.Ordinal)
+            ? new EndpointRef(connector, EndpointKind.Group, push.ConversationId[ImConversationIds.GroupPrefix.Length..])
+            : new EndpointRef(connector, EndpointKind.User, ImConversationIds.OtherParty(push.ConversationId, self) ?? push.RevokedBy);
+        var at = push.RevokedTime > 0 && push.RevokedTime < 253_402_300_800_000 ? DateTimeOffset.FromUnixTimeMilliseconds(push.RevokedTime) : receivedAt;
+        return new MessageDeleted(
+            EventIds.ForIngest(connector, "revoke:" + push.MessageId),
+            conversation,
+            push.RevokedBy.Length > 0 ? new Participant(connector, push.RevokedBy) : null,
+            push.MessageId,
+            at);
+    }
+
+    /// <summary>The message type and content bytes for a body (media as its URL; media without a URL as text).</summary>
+    public static (int Type, ByteString Content) ToContent(MessageBody body)
+    {
+        var type = body.Kind switch
+        {
+            BodyKind.Image => ImageType,
+            BodyKind.Audio => VoiceType,
+            BodyKind.Video => VideoType,
+            BodyKind.File => FileType,
+            _ => TextType,
+        };
+        var text = type != TextType && !string.IsNullOrEmpty(body.Url) ? body.Url : body.AsPlainText();
+        if (type != TextType && string.IsNullOrEmpty(body.Url))
+        {
+            type = TextType;
+        }
+
+        // The server stores content in a text column: NUL cannot be stored (the save fails), so it is replaced.
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            text = text.Replace('\0', '\uFFFD');
+        }
+
+        return (type, ByteString.CopyFrom(Utf8.GetBytes(text)));
+    }
+
+    /// <summary>The SEND_MSG_REQ body for an outbound message; null for an endpoint kind v1 has no equivalent of.</summary>
+    public static SendMessageRequest? ToSendRequest(OutboundMessage message, string self, long nowMs)
+    {
+        var request = new SendMessageRequest
+        {
+            ClientMsgId = message.IdempotencyKey,
+            SenderId = self,
+            SendTime = nowMs,
+        };
+        switch (message.Target.Kind)
+        {
+            case EndpointKind.User:
+                request.ReceiverId = message.Target.NativeId;
+                request.ConversationId = ImConversationIds.Single(self, message.Target.NativeId);
+                break;
+            case EndpointKind.Group:
+                request.GroupId = message.Target.NativeId;
+                request.ConversationId = ImConversationIds.Group(message.Target.NativeId);
+                break;
+            default:
+                return null;
+        }
+
+        (request.MessageType, request.Content) = ToContent(message.Body);
+        request.Extra[OriginMarker.Key] = OriginMarker.Format(message.EventId);
+        return request;
+    }
+}

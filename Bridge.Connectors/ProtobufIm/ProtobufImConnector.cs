@@ -1,0 +1,428 @@
+using System.Collections.Concurrent;
+using Bridge.Connectors.Abstractions;
+using Bridge.Connectors.ProtobufIm.Wire;
+using Bridge.Connectors.Transport;
+using Bridge.Contracts.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Connectors.ProtobufIm;
+
+/// <summary>
+/// One protobuf-IM (Arwen-7/IM-Server v1) account. Inbound: direct messages pushed to the account
+/// (and, after every (re)connect, a SYNC catch-up from the stored cursor) become
+/// <see cref="MessagePosted"/>, acknowledged with MSG_ACK once durable; the account's own messages
+/// are skipped. Outbound: SEND_MSG_REQ to a user or a group with the idempotency key as
+/// <c>client_msg_id</c>; deletes revoke by server id, found through SYNC.
+/// </summary>
+public sealed class ProtobufImConnector : IConnector, IImSessionEvents
+{
+    private const string CursorKey = "sync";
+
+    private readonly ConnectorContext _context;
+    private readonly ProtobufImOptions _options;
+    private readonly SessionSupervisor _supervisor;
+    private readonly ProtobufImSession _session;
+    private readonly ILogger _logger;
+    private readonly ImRecentIds _recent = new(20_000);
+    private readonly ImSyncCursor _cursor = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<SendResult>>> _sendsInFlight = new(StringComparer.Ordinal);
+    private readonly ImRecentResults _sent = new(10_000);
+    private readonly ImRecentIds _revoked = new(10_000);
+    private readonly object _pipelineGate = new();
+    private readonly SemaphoreSlim _cursorSave = new(1, 1);
+    private IInboundSink? _sink;
+    private (ImLink Link, ImInboundPipeline Pipeline)? _pipeline;
+    private bool _cursorLoaded;
+    private bool _hasCursor;
+    private long _savedVersion;
+    private long _lastSaveTimestamp;
+    private int _completedCatchUps;
+
+    public ProtobufImConnector(ConnectorContext context, ProtobufImOptions options)
+    {
+        _context = context;
+        _options = options;
+        _logger = context.LoggerFactory.CreateLogger($"Bridge.Connectors.ProtobufIm.{context.Name}");
+        _session = new ProtobufImSession(context.Name, options, this, context.Time, _logger);
+        _supervisor = new SessionSupervisor(
+            context.Name,
+            options.Endpoint.SafeDescription,
+            async ct => await WebSocketFrameConnection.ConnectAsync(options.Endpoint, context.Time, ct).ConfigureAwait(false),
+            _session,
+            options.Reconnect with { SilenceWindow = options.SilenceWindow },
+            _logger,
+            context.Time);
+        _supervisor.StatusChanged += s => StatusChanged?.Invoke(s);
+    }
+
+    public string Name => _context.Name;
+
+    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group), Deletes: true);
+
+    public ConnectorStatus Status => _supervisor.Status;
+
+    /// <summary>How many times the session ended and was started again.</summary>
+    public int Reconnects => _supervisor.Reconnects;
+
+    /// <summary>Catch-ups completed (one per authenticated session), for tests and diagnostics.</summary>
+    internal int CompletedCatchUps => Volatile.Read(ref _completedCatchUps);
+
+    public event Action<ConnectorStatus>? StatusChanged;
+
+    public async Task RunAsync(IInboundSink sink, CancellationToken stoppingToken)
+    {
+        _sink = sink;
+        foreach (var group in _context.EndpointsOfKind(EndpointKind.Group))
+        {
+            ProtobufImLog.GroupSendOnly(_logger, Name, group.NativeId);
+        }
+
+        await _supervisor.RunAsync(stoppingToken).ConfigureAwait(false);
+        await SaveCursorAsync(force: true).ConfigureAwait(false);
+    }
+
+    async Task IImSessionEvents.OnAuthenticatedAsync(ImLink link, CancellationToken cancellationToken)
+    {
+        var pipeline = PipelineFor(link);
+        if (!_cursorLoaded)
+        {
+            _hasCursor = _cursor.Load(await _context.Cursors.GetCursorAsync(Name, CursorKey, cancellationToken).ConfigureAwait(false));
+            _cursorLoaded = true;
+            _savedVersion = _cursor.Version;
+        }
+
+        if (!_hasCursor && !_options.SyncHistoryOnFirstStart)
+        {
+            // First start: what the account holds already is history, not news; remember it as handled.
+            var (pages, messages, _, _) = await ImCatchUp.PageAsync(link, _options, 0, _options.SyncMaxPages * 10, m =>
+            {
+                if (m.SenderId != _options.UserId)
+                {
+                    _cursor.Observe(m.SenderId, m.Seq);
+                }
+
+                return ValueTask.CompletedTask;
+            }, Name, _logger, cancellationToken).ConfigureAwait(false);
+            ProtobufImLog.CatchUpDone(_logger, Name, 0, pages, messages, 0);
+        }
+        else
+        {
+            var posted = 0;
+            ValueTask HandOver(PushMessage m)
+            {
+                if (m.SenderId == _options.UserId || _cursor.Handled(m.SenderId, m.Seq) || _recent.Contains(m.MessageId))
+                {
+                    return ValueTask.CompletedTask;
+                }
+
+                posted++;
+                return pipeline.HandOverAsync(m, acknowledge: false, cancellationToken);
+            }
+
+            // Seqs are per sender: a new sender's messages start low, a known sender's continue above
+            // what was handled. Page from 0; when the budget runs out first, jump to just below the
+            // low-water mark, then to just below the high-water mark, so those ranges are covered.
+            long[] starts = [0, Math.Max(0, _cursor.LowWater - _options.SyncLookback), Math.Max(0, _cursor.HighWater - _options.SyncLookback)];
+            var (pages, messages, reached) = (0, 0, -1L);
+            foreach (var start in starts)
+            {
+                if (start <= reached)
+                {
+                    continue;
+                }
+
+                var pass = await ImCatchUp.PageAsync(link, _options, start, _options.SyncMaxPages, HandOver, Name, _logger, cancellationToken).ConfigureAwait(false);
+                (pages, messages, reached) = (pages + pass.Pages, messages + pass.Messages, pass.Reached);
+                if (pass.Complete)
+                {
+                    break;
+                }
+            }
+
+            var from = starts[0];
+            await pipeline.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
+            ProtobufImLog.CatchUpDone(_logger, Name, from, pages, messages, posted);
+        }
+
+        _hasCursor = true;
+        await SaveCursorAsync(force: true).ConfigureAwait(false);
+        await pipeline.ReleaseHeldAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _completedCatchUps);
+    }
+
+    async ValueTask IImSessionEvents.OnPushAsync(ImLink link, ImEnvelope push, CancellationToken cancellationToken)
+    {
+        if (push.Command == CommandType.CmdPushMsg)
+        {
+            if (!ImCodec.TryParse(PushMessage.Parser, push.Body, out var message, out var error))
+            {
+                ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
+                ProtobufImLog.MalformedFrame(_logger, Name, error!);
+                return;
+            }
+
+            await PipelineFor(link).OnLivePushAsync(message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (ImCodec.TryParse(RevokeMessagePush.Parser, push.Body, out var revoke, out var revokeError) && _sink is { } sink)
+        {
+            var deleted = ImMessageMapper.ToDeleted(Name, revoke, _options.UserId, _context.Time.GetUtcNow());
+            _ = DeliverRevokeAsync(sink, deleted, cancellationToken);
+        }
+        else if (revokeError is not null)
+        {
+            ProtobufImLog.MalformedFrame(_logger, Name, revokeError);
+        }
+    }
+
+    private async Task DeliverRevokeAsync(IInboundSink sink, MessageDeleted deleted, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await sink.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // No redelivery and no catch-up exist for revokes (revoked messages just vanish from SYNC).
+            ProtobufImLog.SinkFailed(_logger, Name, deleted.TargetNativeMessageId, ex.Message);
+        }
+    }
+
+    private ImInboundPipeline PipelineFor(ImLink link)
+    {
+        lock (_pipelineGate)
+        {
+            if (_pipeline is { } current && ReferenceEquals(current.Link, link))
+            {
+                return current.Pipeline;
+            }
+
+            var sink = _sink ?? throw new InvalidOperationException("RunAsync was not called");
+            var pipeline = new ImInboundPipeline(Name, _options.UserId, sink, _recent, link, _options.MaxInFlight, _context.Time, _logger,
+                link.End, OnDurable);
+            _pipeline = (link, pipeline);
+            return pipeline;
+        }
+    }
+
+    private void OnDurable(string sender, long seq)
+    {
+        _cursor.Observe(sender, seq);
+        if (_context.Time.GetElapsedTime(Interlocked.Read(ref _lastSaveTimestamp)) > TimeSpan.FromSeconds(1))
+        {
+            _ = SaveCursorAsync(force: false);
+        }
+    }
+
+    private async Task SaveCursorAsync(bool force)
+    {
+        if (!_hasCursor || (!force && !_cursorSave.Wait(0)))
+        {
+            return;
+        }
+
+        if (force)
+        {
+            await _cursorSave.WaitAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            var version = _cursor.Version;
+            if (version == _savedVersion && _savedVersion != 0)
+            {
+                return;
+            }
+
+            Interlocked.Exchange(ref _lastSaveTimestamp, _context.Time.GetTimestamp());
+            await _context.Cursors.SetCursorAsync(Name, CursorKey, _cursor.Serialize(), CancellationToken.None).ConfigureAwait(false);
+            _savedVersion = version;
+        }
+        catch (Exception ex)
+        {
+            ProtobufImLog.CursorSaveFailed(_logger, Name, ex.Message);
+        }
+        finally
+        {
+            _cursorSave.Release();
+        }
+    }
+
+    public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        // The v1 server stores every copy of a send: a retry of one that already succeeded gets the first result.
+        if (_sent.TryGet(message.IdempotencyKey, out var earlier))
+        {
+            return Task.FromResult(earlier);
+        }
+
+        if (_session.Current is null)
+        {
+            return Task.FromResult(SendResult.NotConnected($"{Name} is not connected ({Status.State})"));
+        }
+
+        // A retry of a send still waiting for its reply joins it instead of storing a second copy.
+        var send = _sendsInFlight.GetOrAdd(message.IdempotencyKey, _ => new Lazy<Task<SendResult>>(() => SendOnceAsync(message, cancellationToken)));
+        return CompleteSendAsync(message.IdempotencyKey, send);
+    }
+
+    private async Task<SendResult> CompleteSendAsync(string key, Lazy<Task<SendResult>> send)
+    {
+        try
+        {
+            var result = await send.Value.ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                _sent.Add(key, result);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _sendsInFlight.TryRemove(new KeyValuePair<string, Lazy<Task<SendResult>>>(key, send));
+        }
+    }
+
+    private async Task<SendResult> SendOnceAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        using var activity = ConnectorDiagnostics.StartSend(Name, message.Body.Kind.ToString(), message.Target.ToString(), message.IdempotencyKey);
+        var request = ImMessageMapper.ToSendRequest(message, _options.UserId, _context.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        var result = request is null
+            ? SendResult.Unsupported($"protobuf-im has no {EndpointRef.KindName(message.Target.Kind)} conversations (user and group only)")
+            : request.Content.Length > _options.MaxContentBytes
+                ? SendResult.TooLarge($"content of {request.Content.Length} bytes exceeds maxContentBytes ({_options.MaxContentBytes})")
+                : await RequestAsync(CommandType.CmdSendMsgReq, request, "send", reply => reply is SendMessageResponse r
+                    ? (r.ErrorCode, r.ErrorMsg, new ImSentMessageId(message.IdempotencyKey, r.Seq).ToString())
+                    : null, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Reason);
+            ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
+            ProtobufImLog.SendFailed(_logger, Name, message.IdempotencyKey, message.Target.ToString(), result.ToString());
+        }
+        else
+        {
+            activity?.SetTag("bridge.native_message_id", result.NativeMessageId);
+        }
+
+        return result;
+    }
+
+    public async Task<SendResult> DeleteAsync(OutboundDelete request, CancellationToken cancellationToken)
+    {
+        if (_session.Current is not { } link)
+        {
+            return SendResult.NotConnected($"{Name} is not connected ({Status.State})");
+        }
+
+        if (_revoked.Contains(request.NativeMessageId))
+        {
+            return SendResult.Sent(request.NativeMessageId);
+        }
+
+        var serverId = request.NativeMessageId;
+        if (ImSentMessageId.TryParse(request.NativeMessageId, out var sent))
+        {
+            try
+            {
+                serverId = await FindServerIdAsync(link, sent, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException)
+            {
+                return SendResult.TimedOut($"looking up the server id of {request.NativeMessageId}: {ex.Message}");
+            }
+
+            if (serverId is null)
+            {
+                return SendResult.Rejected($"message {request.NativeMessageId} was not found through SYNC (already revoked, or never stored)", "NOT_FOUND");
+            }
+        }
+
+        var conversation = request.Target.Kind == EndpointKind.Group
+            ? ImConversationIds.Group(request.Target.NativeId)
+            : ImConversationIds.Single(_options.UserId, request.Target.NativeId);
+        var revoke = new RevokeMessageRequest { MessageId = serverId, ConversationId = conversation };
+        var result = await RequestAsync(CommandType.CmdRevokeMsgReq, revoke, "revoke", reply => reply is RevokeMessageResponse r
+            ? (r.ErrorCode, r.ErrorMsg, request.NativeMessageId)
+            : null, cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            _revoked.Add(request.NativeMessageId);
+        }
+
+        return result;
+    }
+
+    /// <summary>The server id of a message the bridge sent: one SYNC page from just below its seq, matched by client_msg_id.</summary>
+    private async Task<string?> FindServerIdAsync(ImLink link, ImSentMessageId sent, CancellationToken cancellationToken)
+    {
+        var maxSeq = sent.Seq - 1;
+        for (var page = 0; page < 5; page++)
+        {
+            var reply = await link.RequestAsync(CommandType.CmdSyncReq, new SyncRequest { MaxSeq = maxSeq, Limit = 100 }, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            if (reply.Message is not SyncResponse { ErrorCode: ErrorCode.ErrSuccess } result)
+            {
+                return null;
+            }
+
+            var match = result.Messages.FirstOrDefault(m => m.SenderId == _options.UserId && m.ClientMsgId == sent.ClientMsgId);
+            if (match is not null)
+            {
+                return match.MessageId;
+            }
+
+            // Past our seq (or nothing more): it is not there.
+            if (!result.HasMore || result.Messages.Count == 0 || result.Messages.Min(m => m.Seq) > sent.Seq)
+            {
+                return null;
+            }
+
+            maxSeq = Math.Max(maxSeq + 1, result.Messages.Max(m => m.Seq) - 1);
+        }
+
+        return null;
+    }
+
+    private async Task<SendResult> RequestAsync(CommandType command, Google.Protobuf.IMessage body, string operation,
+        Func<Google.Protobuf.IMessage, (ErrorCode Code, string Message, string NativeId)?> interpret, CancellationToken cancellationToken)
+    {
+        if (_session.Current is not { } link)
+        {
+            return SendResult.NotConnected($"{Name} is not connected ({Status.State})");
+        }
+
+        try
+        {
+            var reply = await link.RequestAsync(command, body, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            if (interpret(reply.Message) is not { } answer)
+            {
+                return SendResult.Rejected($"unexpected reply {reply.Command} to {command}", "PROTOCOL");
+            }
+
+            return answer.Code == ErrorCode.ErrSuccess
+                ? SendResult.Sent(answer.NativeId)
+                : ImErrorCodes.ToFailure(answer.Code, answer.Message, operation);
+        }
+        catch (TimeoutException ex)
+        {
+            return SendResult.TimedOut($"{operation}: {ex.Message}");
+        }
+        catch (ImNotSentException ex)
+        {
+            return SendResult.NotConnected($"{operation}: {ex.Message}");
+        }
+        catch (ConnectionLostException ex)
+        {
+            return SendResult.TimedOut($"{operation}: the connection dropped before the reply ({ex.Message}); the server may have stored it");
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _cursorSave.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text;
+using Bridge.Contracts.V1;
+
+namespace Bridge.Host.Bus;
+
+/// <summary>
+/// Queue names and partitioning. Order is kept per conversation by hashing the conversation to
+/// one of N partition queues, each consumed one message at a time: the router's queues are keyed
+/// by the source conversation, each connector's delivery queues by the target conversation. So a
+/// slow or down backend holds only its own queues, and one conversation never overtakes itself.
+/// </summary>
+public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions)
+{
+    public int RoutePartitions => routePartitions;
+
+    public int DeliveryPartitions => deliveryPartitions;
+
+    public string RouteQueueName(int partition) => $"{prefix}.route.{partition}";
+
+    public string DeliverQueueName(string connector, int partition) => $"{prefix}.deliver.{connector}.{partition}";
+
+    public Uri RouteQueue(EndpointRef conversation) => new($"queue:{RouteQueueName(Partition(conversation.ToString(), routePartitions))}");
+
+    public Uri DeliverQueue(EndpointRef target) => new($"queue:{DeliverQueueName(target.Connector, Partition(target.ToString(), deliveryPartitions))}");
+
+    /// <summary>FNV-1a over UTF-8: stable across processes (string.GetHashCode is not).</summary>
+    public static int Partition(string key, int partitions)
+    {
+        if (partitions <= 1)
+        {
+            return 0;
+        }
+
+        var hash = 2166136261u;
+        Span<byte> buffer = stackalloc byte[256];
+        var bytes = Encoding.UTF8.GetByteCount(key) <= buffer.Length ? buffer[..Encoding.UTF8.GetBytes(key, buffer)] : Encoding.UTF8.GetBytes(key);
+        foreach (var b in bytes)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return (int)(hash % (uint)partitions);
+    }
+}

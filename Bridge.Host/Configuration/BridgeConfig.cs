@@ -1,0 +1,99 @@
+using Bridge.Connectors.Configuration;
+using Bridge.Contracts.V1;
+
+namespace Bridge.Host.Configuration;
+
+/// <summary>The whole validated configuration of one bridge instance.</summary>
+public sealed record BridgeConfig(
+    string File,
+    BusConfig Bus,
+    StoreConfig Store,
+    TelemetryConfig Telemetry,
+    HealthConfig Health,
+    DeliveryConfig Delivery,
+    IReadOnlyList<ConnectorConfig> Connectors,
+    IReadOnlyList<UserIdentity> Users,
+    IReadOnlyList<RouteConfig> Routes);
+
+public enum BusTransport
+{
+    InMemory,
+    RabbitMq,
+}
+
+public sealed record BusConfig(
+    BusTransport Transport,
+    RabbitMqConfig RabbitMq,
+    int RoutePartitions,
+    int DeliveryPartitions,
+    int PrefetchCount,
+    string QueuePrefix,
+    TimeSpan RecoveryWindow);
+
+public sealed record RabbitMqConfig(string Host, int Port, string VirtualHost, string Username, Secret Password, bool UseSsl)
+{
+    public override string ToString() => $"amqp{(UseSsl ? "s" : string.Empty)}://{Username}@{Host}:{Port}/{VirtualHost}";
+}
+
+public enum StoreProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+public sealed record StoreConfig(StoreProvider Provider, string Path, Secret? ConnectionString);
+
+public enum OtlpProtocol
+{
+    Grpc,
+    HttpProtobuf,
+}
+
+public sealed record TelemetryConfig(Uri? OtlpEndpoint, OtlpProtocol Protocol, string ServiceName, bool Enabled);
+
+public sealed record HealthConfig(bool Enabled, string Bind, int Port);
+
+public sealed record DeliveryConfig(int Retries, TimeSpan RetryDelay, TimeSpan MaxRetryDelay, TimeSpan SendTimeout);
+
+/// <summary>One connector as configured: its name, type, raw settings and (once bound) its options.</summary>
+public sealed record ConnectorConfig(string Name, string Type, ConnectorSettings Settings)
+{
+    public object? Options { get; init; }
+}
+
+/// <summary>One person known on several backends: connector name → native user id, and a display name.</summary>
+public sealed record UserIdentity(IReadOnlyDictionary<string, string> Ids, string? Name);
+
+public enum RelayKind
+{
+    Text,
+    Image,
+    Audio,
+    Video,
+    File,
+    System,
+    Edits,
+    Deletes,
+    Membership,
+}
+
+/// <summary>
+/// A routing rule. A mirror: every endpoint both receives and sends. A directed rule: messages
+/// from <see cref="From"/> go to <see cref="To"/>.
+/// </summary>
+public sealed record RouteConfig(
+    string Name,
+    int Line,
+    IReadOnlyList<EndpointRef> Mirror,
+    IReadOnlyList<EndpointRef> From,
+    IReadOnlyList<EndpointRef> To,
+    string Format,
+    IReadOnlySet<RelayKind> Relay)
+{
+    public const string DefaultFormat = "[{source}] {sender}: {text}";
+
+    public static readonly IReadOnlySet<RelayKind> DefaultRelay = new HashSet<RelayKind>
+    {
+        RelayKind.Text, RelayKind.Image, RelayKind.Audio, RelayKind.Video, RelayKind.File, RelayKind.Edits, RelayKind.Deletes,
+    };
+}

@@ -1,0 +1,51 @@
+using System.Text;
+using Bridge.Contracts.V1;
+
+namespace Bridge.Host.Routing;
+
+/// <summary>Applies a route's format template: {source}, {sender}, {text}, {route}.</summary>
+public static class MessageFormatter
+{
+    public static string Apply(string template, string source, string sender, string text, string route)
+    {
+        var result = new StringBuilder(template.Length + text.Length + sender.Length + 16);
+        var i = 0;
+        while (i < template.Length)
+        {
+            var open = template.IndexOf('{', i);
+            if (open < 0)
+            {
+                result.Append(template, i, template.Length - i);
+                break;
+            }
+
+            result.Append(template, i, open - i);
+            var close = template.IndexOf('}', open + 1);
+            if (close < 0)
+            {
+                result.Append(template, open, template.Length - open);
+                break;
+            }
+
+            var name = template.AsSpan(open + 1, close - open - 1);
+            _ = name switch
+            {
+                "source" => result.Append(source),
+                "sender" => result.Append(sender),
+                "text" => result.Append(text),
+                "route" => result.Append(route),
+                _ => result.Append(template, open, close - open + 1),
+            };
+            i = close + 1;
+        }
+
+        return result.ToString();
+    }
+
+    /// <summary>The body as it goes to a target: text through the template, media kept with a formatted caption.</summary>
+    public static MessageBody Format(MessageBody body, string template, string source, string sender, string route) => body.Kind switch
+    {
+        BodyKind.Text or BodyKind.System => body with { Text = Apply(template, source, sender, body.Text ?? string.Empty, route) },
+        _ => body with { Text = Apply(template, source, sender, body.Text ?? body.FileName ?? string.Empty, route).TrimEnd() },
+    };
+}

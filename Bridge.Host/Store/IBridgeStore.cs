@@ -1,0 +1,41 @@
+using Bridge.Connectors.Abstractions;
+using Bridge.Contracts.V1;
+
+namespace Bridge.Host.Store;
+
+/// <summary>What the store knows about an inbound message before it is ingested.</summary>
+public enum IngestLookup
+{
+    New,
+    /// <summary>This event id was already ingested (a redelivery, a catch-up overlap, or a marked copy).</summary>
+    AlreadyIngested,
+    /// <summary>The bridge itself delivered this native message (its own echo).</summary>
+    DeliveredByBridge,
+}
+
+/// <summary>One native message that belongs to an event: the original or a delivered copy.</summary>
+public sealed record MappedMessage(Guid EventId, EndpointRef Endpoint, string NativeMessageId, bool IsOrigin);
+
+/// <summary>
+/// The bridge's durable memory: ingest dedupe, the event id ↔ native id map (origin and every
+/// delivered copy, for replies, edits, deletes and echo recognition), and catch-up cursors.
+/// Implementations create their schema in <see cref="InitializeAsync"/> and survive restarts.
+/// </summary>
+public interface IBridgeStore : ICursorStore, IAsyncDisposable
+{
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    Task<IngestLookup> LookupIngestAsync(Guid eventId, string connector, string nativeMessageId, CancellationToken cancellationToken);
+
+    /// <summary>Records that an inbound message is durable on the bus (its origin mapping).</summary>
+    Task RecordIngestAsync(Guid eventId, EndpointRef conversation, string nativeMessageId, CancellationToken cancellationToken);
+
+    /// <summary>Records a delivered copy; idempotent for the same (event, target).</summary>
+    Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken);
+
+    /// <summary>The native id of the event's message on that endpoint (origin or delivered copy), if any.</summary>
+    Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken);
+
+    /// <summary>The event a native message on a connector belongs to (origin or copy), if any.</summary>
+    Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken);
+}
