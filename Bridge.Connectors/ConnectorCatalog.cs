@@ -7,6 +7,7 @@ public static class ConnectorCatalog
 {
     public static IReadOnlyList<IConnectorFactory> BuiltIn { get; } =
     [
+        new Rtm.RtmConnectorFactory(),
         new Glide.GlideConnectorFactory(),
         new ProtobufIm.ProtobufImConnectorFactory(),
         new Xnest.XnestConnectorFactory(),

@@ -19,6 +19,7 @@ public static class SimulatorCatalog
     public static readonly IReadOnlyDictionary<string, Func<int, IPAddress, IStandaloneSimulator>> Types =
         new Dictionary<string, Func<int, IPAddress, IStandaloneSimulator>>(StringComparer.Ordinal)
         {
+            ["rtm"] = (port, address) => new Rtm.RtmStandaloneSimulator(port, address),
             ["glide"] = (port, bind) => new Glide.GlideSimulator(new Glide.GlideSimulatorOptions { Port = port, Bind = bind, WorldChannel = true }),
             ["protobuf-im"] = (port, address) => new ProtobufIm.ProtobufImSimulator(null, port, address),
             ["xnest"] = (port, bind) => new Xnest.XnestSimulator(port: port, bind: bind),
