@@ -9,6 +9,7 @@ public static class DemoCommand
 {
     public static IReadOnlyList<IDemoBackend> Backends() =>
     [
+        new RtmDemoBackend(),
         new GlideDemoBackend(),
         new XnestDemoBackend(),
         new ProtobufImDemoBackend(),

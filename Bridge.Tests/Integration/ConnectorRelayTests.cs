@@ -88,3 +88,8 @@ public sealed class ErlangGatewayRelayTests(ITestOutputHelper output) : Connecto
 {
     protected override IDemoBackend CreateBackend() => new ErlangDemoBackend();
 }
+
+public sealed class RtmRelayTests(ITestOutputHelper output) : ConnectorRelayTests(output)
+{
+    protected override IDemoBackend CreateBackend() => new RtmDemoBackend();
+}
