@@ -102,6 +102,17 @@ public class ConfigValidationTests
     }
 
     [Fact]
+    public void The_sample_configuration_for_the_compose_file_is_valid()
+    {
+        var path = Path.Combine(RabbitMqBroker.RepoRoot(), "docker", "bridge.yaml");
+        var config = ConfigLoader.LoadFile(path, Bridge.Connectors.ConnectorCatalog.BuiltIn, name => $"value-of-{name}");
+
+        Assert.Equal(["rtm", "xnest", "glide", "erl", "pbim"], config.Connectors.Select(c => c.Name));
+        Assert.Equal(5, config.Routes[0].Mirror.Count);
+        Assert.Equal(BusTransport.RabbitMq, config.Bus.Transport);
+    }
+
+    [Fact]
     public async Task Validate_command_lists_every_error_and_exits_non_zero()
     {
         var file = Path.Combine(Path.GetTempPath(), $"bridge-validate-{Guid.NewGuid():N}.yaml");
