@@ -11,7 +11,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Bridge.Host.Demo;
 
-public sealed record DemoOptions(int Rounds, TimeSpan Interval, TimeSpan SettleTimeout);
+/// <summary>How long the demo talks, and on which bus (the embedded default: in memory).</summary>
+public sealed record DemoOptions(int Rounds, TimeSpan Interval, TimeSpan SettleTimeout, string BusYaml = "bus: { transport: in-memory }");
+
+/// <summary>One observed arrival: on which backend, from which backend, which round, and the text as shown.</summary>
+public sealed record DemoObservation(string Target, string From, int Round, string Text);
 
 /// <summary>
 /// The embedded-default demo: the five simulators in-process, the in-memory bus, a temporary
@@ -26,8 +30,21 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
     private readonly HashSet<(string From, string To, int Round)> _seen = [];
     private readonly Dictionary<string, int> _readUpTo = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+    private readonly List<DemoObservation> _observations = [];
 
     public DemoStatistics Statistics => _stats;
+
+    /// <summary>Every arrival in the order it was seen (duplicates included).</summary>
+    public IReadOnlyList<DemoObservation> Observations
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _observations.ToArray();
+            }
+        }
+    }
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -82,7 +99,7 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
     private string BuildConfig(string database)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("bus: { transport: in-memory }");
+        sb.AppendLine(options.BusYaml);
         sb.AppendLine(CultureInfo.InvariantCulture, $"store: {{ provider: sqlite, path: \"{database}\" }}");
         sb.AppendLine("health: { port: 0 }");
         sb.AppendLine("connectors:");
@@ -216,6 +233,8 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
             {
                 return;
             }
+
+            _observations.Add(new DemoObservation(target.Name, from, round, arrival.Text));
 
             if (!_seen.Add((from, target.Name, round)))
             {
