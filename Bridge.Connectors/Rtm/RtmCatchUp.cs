@@ -11,9 +11,10 @@ namespace Bridge.Connectors.Rtm;
 /// from its stored cursor (<c>get*msg</c>, <c>desc:false</c>, 20 per page), bounded by
 /// <see cref="RtmOptions.CatchUpLimit"/> per endpoint; deleted and own messages are skipped, and
 /// overlap with live pushes is dropped by the sink (same event id as the push).
-/// An endpoint without a cursor starts one at "now".
+/// An endpoint without a cursor (the first start) starts at <paramref name="firstStartMs"/>, the
+/// moment the session began, so what was posted between login and <c>enterroom</c> is fetched.
 /// </summary>
-internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundSink sink, RtmLink link, RtmCursorBook cursors, IReadOnlyList<EndpointRef> endpoints, TimeProvider time, ILogger logger)
+internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundSink sink, RtmLink link, RtmCursorBook cursors, IReadOnlyList<EndpointRef> endpoints, long firstStartMs, TimeProvider time, ILogger logger)
 {
     public const int PageSize = 20;
 
@@ -32,16 +33,16 @@ internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundS
                 EndpointKind.Group => RtmConversationType.Group,
                 _ => RtmConversationType.Room,
             };
-            var begin = await cursors.GetAsync(endpoint.Path, cancellationToken).ConfigureAwait(false);
-            if (begin is null)
+            var stored = await cursors.GetAsync(endpoint.Path, cancellationToken).ConfigureAwait(false);
+            if (stored is null)
             {
-                cursors.Advance(endpoint.Path, time.GetUtcNow().ToUnixTimeMilliseconds());
-                continue;
+                cursors.Advance(endpoint.Path, firstStartMs);
             }
 
+            var begin = stored ?? firstStartMs;
             try
             {
-                var count = await CatchUpAsync(endpoint, type, target, begin.Value, cancellationToken).ConfigureAwait(false);
+                var count = await CatchUpAsync(endpoint, type, target, begin, cancellationToken).ConfigureAwait(false);
                 RtmLog.CaughtUp(logger, connector, count, endpoint.Path);
             }
             catch (Exception ex) when (ex is TimeoutException or RtmErrorException or MsgPackException)

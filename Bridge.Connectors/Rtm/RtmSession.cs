@@ -21,6 +21,9 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
 
     public async Task<SessionEnd> RunAsync(SessionContext context, CancellationToken cancellationToken)
     {
+        // A first catch-up (no stored cursor) starts here, before login: nothing sent to a room
+        // between login and enterroom is missed.
+        var sessionStartedMs = owner.Time.GetUtcNow().ToUnixTimeMilliseconds();
         var link = new RtmLink(context.Connection, Options.QuestTimeout, owner.Name);
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         string? failure = null;
@@ -43,7 +46,8 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
 
             owner.SetLink(link);
             await EnterRoomsAsync(link, sessionCts.Token).ConfigureAwait(false);
-            _ = CatchUpAsync(link, Fail, sessionCts.Token);
+            context.MarkConnected();
+            _ = CatchUpAsync(link, sessionStartedMs, Fail, sessionCts.Token);
             var end = await readTask.ConfigureAwait(false);
             return failure is not null && end.Kind == SessionEndKind.Transient ? SessionEnd.Transient(failure) : end;
         }
@@ -82,7 +86,6 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
 
         link.Authenticated = true;
         context.KeepaliveSeen();
-        context.MarkConnected();
         RtmLog.LoggedIn(owner.Logger, owner.Name, Options.Uid, Options.Pid);
         return null;
     }
@@ -98,11 +101,11 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
         }
     }
 
-    private async Task CatchUpAsync(RtmLink link, Action<string> fail, CancellationToken cancellationToken)
+    private async Task CatchUpAsync(RtmLink link, long firstStartMs, Action<string> fail, CancellationToken cancellationToken)
     {
         try
         {
-            var catchUp = new RtmCatchUp(owner.Name, Options, owner.Sink, link, owner.Cursors, owner.Context.Endpoints, owner.Time, owner.Logger);
+            var catchUp = new RtmCatchUp(owner.Name, Options, owner.Sink, link, owner.Cursors, owner.Context.Endpoints, firstStartMs, owner.Time, owner.Logger);
             await catchUp.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
