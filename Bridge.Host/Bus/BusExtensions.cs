@@ -16,7 +16,7 @@ public static class BusExtensions
     public static IServiceCollection AddBridgeBus(this IServiceCollection services, BridgeConfig config)
     {
         var bus = config.Bus;
-        var topology = new BusTopology(bus.QueuePrefix, bus.RoutePartitions, bus.DeliveryPartitions);
+        var topology = new BusTopology(bus.QueuePrefix, bus.RoutePartitions, bus.DeliveryPartitions, bus.SendTimeout);
         services.AddSingleton(topology);
         if (bus.Transport == BusTransport.RabbitMq)
         {

@@ -9,8 +9,11 @@ namespace Bridge.Host.Bus;
 /// by the source conversation, each connector's delivery queues by the target conversation. So a
 /// slow or down backend holds only its own queues, and one conversation never overtakes itself.
 /// </summary>
-public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions)
+public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan? sendTimeout = null)
 {
+    /// <summary>How long one send may wait for the broker's confirm before it is given up (and redelivered later).</summary>
+    public TimeSpan SendTimeout { get; } = sendTimeout ?? TimeSpan.FromSeconds(30);
+
     public int RoutePartitions => routePartitions;
 
     public int DeliveryPartitions => deliveryPartitions;

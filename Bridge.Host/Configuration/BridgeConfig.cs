@@ -28,7 +28,8 @@ public sealed record BusConfig(
     int DeliveryPartitions,
     int PrefetchCount,
     string QueuePrefix,
-    TimeSpan RecoveryWindow);
+    TimeSpan RecoveryWindow,
+    TimeSpan SendTimeout);
 
 public sealed record RabbitMqConfig(string Host, int Port, string VirtualHost, string Username, Secret Password, bool UseSsl)
 {

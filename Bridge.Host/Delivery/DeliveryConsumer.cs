@@ -143,11 +143,13 @@ public sealed class DeliveryConsumer(
     private async Task PublishOutcomeAsync<T>(ConsumeContext context, T outcome)
         where T : class
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            await context.Publish(outcome, context.CancellationToken).ConfigureAwait(false);
+            await context.Publish(outcome, bounded.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
         {
             DeliveryLog.OutcomeNotPublished(logger, typeof(T).Name, ex.Message);
         }

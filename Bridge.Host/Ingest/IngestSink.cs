@@ -61,7 +61,20 @@ public sealed class IngestSink(
             }
 
             var endpoint = await sendEndpoints.GetSendEndpoint(topology.RouteQueue(conversation)).ConfigureAwait(false);
-            await endpoint.Send(message, cancellationToken).ConfigureAwait(false);
+            using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                // A publisher confirm lost with its connection must not hold the conversation (and
+                // the connection's recovery) forever: give up, do not acknowledge, let the backend redeliver.
+                bounded.CancelAfter(topology.SendTimeout);
+                try
+                {
+                    await endpoint.Send(message, bounded.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"the broker did not confirm within {topology.SendTimeout.TotalSeconds:0} s");
+                }
+            }
             await store.RecordIngestAsync(eventId, conversation, nativeId, cancellationToken).ConfigureAwait(false);
             BridgeTelemetry.Received.Add(1, tag);
             IngestLog.Ingested(logger, type, eventId, conversation.ToString(), nativeId);

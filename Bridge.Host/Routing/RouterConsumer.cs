@@ -181,7 +181,9 @@ public sealed class RouterConsumer(
     private async Task SendOneAsync(ConsumeContext context, DeliverMessage delivery)
     {
         var endpoint = await context.GetSendEndpoint(topology.DeliverQueue(delivery.Target)).ConfigureAwait(false);
-        await endpoint.Send(delivery, context.CancellationToken).ConfigureAwait(false);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        bounded.CancelAfter(topology.SendTimeout);
+        await endpoint.Send(delivery, bounded.Token).ConfigureAwait(false);
     }
 
     private static Activity? StartRoute(Guid eventId, EndpointRef source)
