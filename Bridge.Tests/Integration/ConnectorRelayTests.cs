@@ -26,20 +26,7 @@ public abstract class ConnectorRelayTests(ITestOutputHelper output)
         await using var backend = CreateBackend();
         await backend.StartAsync(CancellationToken.None);
         var loop = $"loop-{Guid.NewGuid():N}";
-        var yaml = $$"""
-            {{RabbitMqBroker.BusYaml($"t-{Guid.NewGuid():N}")}}
-            store: { path: {{BridgeTestHost.TempDatabase()}} }
-            health: { enabled: false }
-            connectors:
-              {{backend.Name}}: {{backend.ConnectorYaml}}
-              loop: { type: loopback, backend: {{loop}} }
-            routes:
-              - mirror: [{{backend.Name}}: {{backend.MirrorEndpoint}}, loop: room/mirror]
-                format: "{text}"
-            """;
-        await using var bridge = await BridgeTestHost.StartAsync(yaml, output);
-        var connector = bridge.Service<ConnectorRegistry>().Find(backend.Name)!;
-        await Eventually.TrueAsync(() => connector.Status.State == SessionState.Connected, TimeSpan.FromSeconds(20), $"{backend.Name} connected");
+        await using var bridge = await BackendMirror.StartConnectedAsync(BackendMirror.Yaml(backend, loop), backend.Name, output);
         var loopback = LoopbackBackend.Get(loop);
 
         for (var i = 0; i < Count; i++)

@@ -2,6 +2,7 @@ using Bridge.Contracts.V1;
 using Bridge.Host.Connectors;
 using Bridge.Host.Demo;
 using Bridge.Host.Demo.Backends;
+using Bridge.Tests.Integration;
 using Bridge.Tests.Infrastructure;
 using Bridge.Tests.Infrastructure.Loopback;
 using Xunit.Abstractions;
@@ -24,20 +25,10 @@ public abstract class CatchUpTests(ITestOutputHelper output)
         await using var backend = CreateBackend();
         await backend.StartAsync(CancellationToken.None);
         var loop = $"loop-{Guid.NewGuid():N}";
-        var yaml = $$"""
-            {{RabbitMqBroker.BusYaml($"t-{Guid.NewGuid():N}")}}
-            store: { path: {{BridgeTestHost.TempDatabase()}} }
-            health: { enabled: false }
-            connectors:
-              {{backend.Name}}: {{backend.ConnectorYaml}}
-              loop: { type: loopback, backend: {{loop}} }
-            routes:
-              - mirror: [{{backend.Name}}: {{backend.MirrorEndpoint}}, loop: room/mirror]
-                format: "{text}"
-            """;
+        var yaml = BackendMirror.Yaml(backend, loop);
         var loopback = LoopbackBackend.Get(loop);
 
-        await using (var first = await StartConnectedAsync(yaml, backend.Name))
+        await using (var first = await BackendMirror.StartConnectedAsync(yaml, backend.Name, output))
         {
             await backend.SendAsync("before", CancellationToken.None);
             await Eventually.TrueAsync(() => loopback.Delivered.Count == 1, TimeSpan.FromSeconds(20), "the first message arrived");
@@ -49,20 +40,13 @@ public abstract class CatchUpTests(ITestOutputHelper output)
             await backend.SendAsync($"while-down-{i}", CancellationToken.None);
         }
 
-        await using var second = await StartConnectedAsync(yaml, backend.Name);
+        await using var second = await BackendMirror.StartConnectedAsync(yaml, backend.Name, output);
         await Eventually.TrueAsync(() => loopback.Delivered.Count >= 4, TimeSpan.FromSeconds(30), "the three messages sent during the downtime arrived");
         await Task.Delay(2000);
 
         Assert.Equal(["before", "while-down-0", "while-down-1", "while-down-2"], loopback.TextsIn("room/mirror"));
     }
 
-    private async Task<BridgeTestHost> StartConnectedAsync(string yaml, string connector)
-    {
-        var host = await BridgeTestHost.StartAsync(yaml, output);
-        var c = host.Service<ConnectorRegistry>().Find(connector)!;
-        await Eventually.TrueAsync(() => c.Status.State == SessionState.Connected, TimeSpan.FromSeconds(20), $"{connector} connected");
-        return host;
-    }
 }
 
 public sealed class RtmCatchUpTests(ITestOutputHelper output) : CatchUpTests(output)
