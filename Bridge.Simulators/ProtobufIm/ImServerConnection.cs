@@ -102,7 +102,17 @@ internal sealed class ImServerConnection
     }
 
     /// <summary>Closes at TCP level: no close frame, as the real server drops a replaced connection.</summary>
-    public void Abort() => _http.Abort();
+    public void Abort()
+    {
+        try
+        {
+            _http.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request already ended (the client went away first): nothing left to abort.
+        }
+    }
 
     private async Task WritePumpAsync(CancellationToken cancellationToken)
     {
