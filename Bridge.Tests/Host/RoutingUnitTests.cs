@@ -1,0 +1,103 @@
+using Bridge.Contracts.V1;
+using Bridge.Host.Configuration;
+using Bridge.Host.Routing;
+
+namespace Bridge.Tests.Host;
+
+public class RoutingUnitTests
+{
+    private static EndpointRef E(string connector, EndpointKind kind, string id) => new(connector, kind, id);
+
+    private static RouteConfig Route(string name, IReadOnlyList<EndpointRef>? mirror = null, IReadOnlyList<EndpointRef>? from = null, IReadOnlyList<EndpointRef>? to = null) =>
+        new(name, 1, mirror ?? [], from ?? [], to ?? [], RouteConfig.DefaultFormat, RouteConfig.DefaultRelay);
+
+    [Fact]
+    public void A_mirror_sends_each_member_to_every_other_and_a_directed_route_only_from_its_sources()
+    {
+        var a = E("a", EndpointKind.Room, "1");
+        var b = E("b", EndpointKind.Group, "2");
+        var c = E("c", EndpointKind.User, "3");
+        var table = new RouteTable([Route("m", mirror: [a, b]), Route("d", from: [c], to: [a])]);
+
+        Assert.Equal([b], table.TargetsOf(a).Select(t => t.Target));
+        Assert.Equal([a], table.TargetsOf(b).Select(t => t.Target));
+        Assert.Equal([a], table.TargetsOf(c).Select(t => t.Target));
+        Assert.Empty(table.TargetsOf(E("a", EndpointKind.Room, "9")));
+    }
+
+    [Fact]
+    public void A_target_reached_by_two_routes_gets_the_message_once_by_the_first_route()
+    {
+        var a = E("a", EndpointKind.Room, "1");
+        var b = E("b", EndpointKind.Room, "2");
+        var table = new RouteTable([Route("first", mirror: [a, b]), Route("second", from: [a], to: [b])]);
+
+        var target = Assert.Single(table.TargetsOf(a));
+        Assert.Equal("first", target.Route.Name);
+        Assert.Equal([a, b], RouteTable.EndpointsOf("a", [Route("x", mirror: [a, b])]).Concat(RouteTable.EndpointsOf("b", [Route("x", mirror: [a, b])])));
+    }
+
+    [Fact]
+    public void The_template_fills_known_placeholders_and_leaves_others_as_written()
+    {
+        Assert.Equal("[rtm] Ann: hi (lobby) {other}", MessageFormatter.Apply("[{source}] {sender}: {text} ({route}) {other}", "rtm", "Ann", "hi", "lobby"));
+        Assert.Equal("unclosed {text", MessageFormatter.Apply("unclosed {text", "s", "n", "t", "r"));
+        var media = MessageFormatter.Format(MessageBody.Media(BodyKind.Image, "http://x/1.png", "1.png"), "{sender}: {text}", "s", "Ann", "r");
+        Assert.Equal(BodyKind.Image, media.Kind);
+        Assert.Equal("http://x/1.png", media.Url);
+        Assert.Equal("Ann: 1.png", media.Text);
+    }
+
+    [Fact]
+    public void Users_map_names_and_ids_across_connectors()
+    {
+        var users = new UserDirectory([new UserIdentity(new Dictionary<string, string> { ["rtm"] = "123", ["glide"] = "1001" }, "Alice")]);
+        Assert.Equal("Alice", users.DisplayName(new Participant("rtm", "123", "al")));
+        Assert.Equal("bob", users.DisplayName(new Participant("rtm", "999", "bob")));
+        Assert.Equal("999", users.DisplayName(new Participant("rtm", "999")));
+        Assert.Equal("1001", users.IdOn(new Participant("rtm", "123"), "glide"));
+        Assert.Null(users.IdOn(new Participant("rtm", "123"), "pbim"));
+    }
+
+    [Fact]
+    public void Event_ids_and_idempotency_keys_are_deterministic_and_fit_every_backend()
+    {
+        var id = EventIds.ForIngest("rtm", "3/1001/7/42");
+        Assert.Equal(id, EventIds.ForIngest("rtm", "3/1001/7/42"));
+        Assert.NotEqual(id, EventIds.ForIngest("rtm2", "3/1001/7/42"));
+        Assert.Equal(5, id.ToByteArray(bigEndian: true)[6] >> 4);
+
+        var target = E("erl", EndpointKind.Group, "7");
+        var key = EventIds.IdempotencyKey(id, DeliveryAction.Post, target);
+        Assert.Matches("^[0-9a-f]{32}$", key);
+        Assert.Equal(key, EventIds.IdempotencyKey(id, DeliveryAction.Post, target));
+        Assert.NotEqual(key, EventIds.IdempotencyKey(id, DeliveryAction.Delete, target));
+        Assert.NotEqual(key, EventIds.IdempotencyKey(id, DeliveryAction.Post, E("erl", EndpointKind.Group, "8")));
+        Assert.InRange(EventIds.ToPositiveInt64(key), 0, long.MaxValue);
+    }
+
+    [Theory]
+    [InlineData("plain", "plain")]
+    [InlineData("${SET}", "value")]
+    [InlineData("a-${SET}-b", "a-value-b")]
+    [InlineData("${UNSET:-fallback}", "fallback")]
+    [InlineData("$${SET}", "${SET}")]
+    public void Environment_references_resolve_with_defaults_and_escapes(string text, string expected)
+    {
+        var references = new List<string>();
+        var missing = new List<string>();
+        var protectedText = EnvironmentSubstitution.Protect(text, references);
+        var resolved = EnvironmentSubstitution.Resolve(protectedText, references, name => name == "SET" ? "value" : null, missing);
+        Assert.Equal(expected, resolved);
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public void An_unset_reference_without_default_is_reported()
+    {
+        var references = new List<string>();
+        var missing = new List<string>();
+        EnvironmentSubstitution.Resolve(EnvironmentSubstitution.Protect("${NOPE}", references), references, _ => null, missing);
+        Assert.Equal(["NOPE"], missing);
+    }
+}

@@ -1,0 +1,79 @@
+using Bridge.Contracts.V1;
+using Bridge.Host.Store;
+using Bridge.Tests.Infrastructure;
+
+namespace Bridge.Tests.Host;
+
+public sealed class SqliteStoreTests : IAsyncLifetime
+{
+    private readonly string _path = BridgeTestHost.TempDatabase();
+    private SqliteBridgeStore _store = null!;
+
+    private static readonly EndpointRef Origin = new("alpha", EndpointKind.Room, "1");
+    private static readonly EndpointRef Copy = new("beta", EndpointKind.Group, "g");
+
+    public async Task InitializeAsync()
+    {
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Ingest_dedupe_and_echo_recognition()
+    {
+        var e = Guid.NewGuid();
+        Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        await _store.RecordIngestAsync(e, Origin, "n1", default);
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+
+        await _store.RecordDeliveryAsync(e, Copy, "b-7", default);
+        Assert.Equal(IngestLookup.DeliveredByBridge, await _store.LookupIngestAsync(Guid.NewGuid(), "beta", "b-7", default));
+        Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(Guid.NewGuid(), "alpha", "b-7", default));
+    }
+
+    [Fact]
+    public async Task The_id_map_answers_both_directions_and_recording_twice_keeps_the_first()
+    {
+        var e = Guid.NewGuid();
+        await _store.RecordIngestAsync(e, Origin, "n1", default);
+        await _store.RecordDeliveryAsync(e, Copy, "b-7", default);
+        await _store.RecordDeliveryAsync(e, Copy, "b-8", default);
+
+        Assert.Equal("n1", await _store.FindNativeAsync(e, Origin, default));
+        Assert.Equal("b-7", await _store.FindNativeAsync(e, Copy, default));
+        Assert.Null(await _store.FindNativeAsync(e, new EndpointRef("beta", EndpointKind.Room, "g"), default));
+        var fromCopy = await _store.FindByNativeAsync("beta", "b-7", default);
+        Assert.Equal(new MappedMessage(e, Copy, "b-7", IsOrigin: false), fromCopy);
+        var fromOrigin = await _store.FindByNativeAsync("alpha", "n1", default);
+        Assert.Equal(new MappedMessage(e, Origin, "n1", IsOrigin: true), fromOrigin);
+        Assert.Null(await _store.FindByNativeAsync("gamma", "n1", default));
+    }
+
+    [Fact]
+    public async Task Everything_survives_a_restart_of_the_store()
+    {
+        var e = Guid.NewGuid();
+        await _store.RecordIngestAsync(e, Origin, "n1", default);
+        await _store.RecordDeliveryAsync(e, Copy, "b-7", default);
+        await _store.SetCursorAsync("alpha", "room/1", "42", default);
+        await _store.SetCursorAsync("alpha", "room/1", "43", default);
+        await _store.DisposeAsync();
+
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        Assert.Equal("b-7", await _store.FindNativeAsync(e, Copy, default));
+        Assert.Equal("43", await _store.GetCursorAsync("alpha", "room/1", default));
+        Assert.Null(await _store.GetCursorAsync("alpha", "room/2", default));
+    }
+}
