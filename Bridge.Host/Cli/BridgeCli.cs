@@ -90,8 +90,9 @@ public static class BridgeCli
         }
 
         using var host = BridgeHostBuilder.Build(config, ConnectorCatalog.BuiltIn);
+        var watchdog = host.Services.GetService<BusWatchdog>();
         await host.RunAsync().ConfigureAwait(false);
-        return host.Services.GetService<BusWatchdog>() is { Tripped: true } ? 70 : 0;
+        return watchdog is { Tripped: true } ? 70 : 0;
     }
 
     /// <summary>For container health checks (the runtime image has no curl): GET /healthz, exit 0 when it answers 200.</summary>

@@ -86,6 +86,19 @@ public sealed class ChildBridge : IAsyncDisposable
         throw new TimeoutException($"the bridge was not ready within {readyTimeout.TotalSeconds:0} s:\n{child.Output}");
     }
 
+    /// <summary>SIGTERM (what a container stop sends) and wait for the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, nothing is flushed, no goodbye is said.</summary>
     public void Kill()
     {
