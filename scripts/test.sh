@@ -20,6 +20,9 @@ if [ -f tools/msgpack-crosscheck/package.json ] && [ ! -d tools/msgpack-crossche
   (cd tools/msgpack-crosscheck && npm install --no-audit --no-fund --silent >/dev/null)
 fi
 
+# Waits for a condition give up after 3x their nominal time (they return as soon as it holds).
+export BRIDGE_TEST_TIMEOUT_SCALE=${BRIDGE_TEST_TIMEOUT_SCALE:-3}
+
 echo "[test] running the tests"
 results="${TMPDIR:-/tmp}/bridge-test-results"
 rm -rf "$results"

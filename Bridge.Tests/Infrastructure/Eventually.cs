@@ -5,7 +5,7 @@ public static class Eventually
 {
     public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, string because)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = DateTime.UtcNow + TestTimeouts.Scale(timeout);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)

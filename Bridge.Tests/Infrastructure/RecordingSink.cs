@@ -61,7 +61,7 @@ public sealed class RecordingSink : IInboundSink
     /// <summary>Waits until at least <paramref name="count"/> events of type T were accepted.</summary>
     public async Task<IReadOnlyList<T>> WaitForAsync<T>(int count, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + TestTimeouts.Scale(timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             var items = _events.OfType<T>().ToArray();
