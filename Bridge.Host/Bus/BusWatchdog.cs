@@ -7,12 +7,12 @@ namespace Bridge.Host.Bus;
 /// <summary>
 /// A safety net for a known MassTransit 8 failure: when the broker connection dies while a
 /// message is being acknowledged, a receive endpoint can stay stopped after the broker is back
-/// (MassTransit issues #2072 and #5692), and an in-process bus restart does not revive it. If
-/// the bus stays unhealthy for longer than <see cref="BusWatchdogOptions.RecoveryWindow"/> while
-/// the broker itself accepts connections, the watchdog stops the host and the command line exits
-/// with code 70, so the process supervisor (Docker, systemd) starts a fresh bridge. Nothing is
-/// lost: pushes are acknowledged to backends only after the broker confirmed them, and
-/// unacknowledged deliveries return to their queues.
+/// (MassTransit issues #2072 and #5692), and restarting the same bus does not revive it. If the
+/// bus stays unhealthy for longer than <see cref="BusWatchdogOptions.RecoveryWindow"/> while the
+/// broker itself accepts connections, the watchdog marks itself <see cref="Tripped"/> and stops
+/// the host; <see cref="BridgeRunner"/> then starts a fresh host (a new bus and new connections).
+/// Nothing is lost: pushes are acknowledged to backends only after the broker confirmed them,
+/// and unacknowledged deliveries return to their queues.
 /// </summary>
 public sealed partial class BusWatchdog(
     IBusControl bus,
@@ -41,12 +41,22 @@ public sealed partial class BusWatchdog(
             var health = bus.CheckHealth();
             if (health.Status == BusHealthStatus.Healthy || !await options.BrokerReachable(stoppingToken).ConfigureAwait(false))
             {
+                if (unhealthySince is not null && health.Status == BusHealthStatus.Healthy)
+                {
+                    Recovered(logger);
+                }
+
                 // Healthy, or the broker itself is down: MassTransit reconnects on its own once it is back.
                 unhealthySince = null;
                 continue;
             }
 
-            unhealthySince ??= time.GetTimestamp();
+            if (unhealthySince is null)
+            {
+                unhealthySince = time.GetTimestamp();
+                Unhealthy(logger, health.Description ?? health.Status.ToString(), options.RecoveryWindow.TotalSeconds);
+            }
+
             if (time.GetElapsedTime(unhealthySince.Value) < options.RecoveryWindow)
             {
                 continue;
@@ -58,6 +68,12 @@ public sealed partial class BusWatchdog(
             return;
         }
     }
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "The bus is unhealthy while the broker is reachable ({Detail}); giving it {Seconds:0} s to recover")]
+    private static partial void Unhealthy(ILogger logger, string detail, double seconds);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "The bus is healthy again")]
+    private static partial void Recovered(ILogger logger);
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Critical, Message = "The bus has been unhealthy for {Seconds:0} s while the broker is reachable ({Detail}); stopping so the process supervisor starts a fresh bridge (exit code 70)")]
     private static partial void GivingUp(ILogger logger, double seconds, string detail);

@@ -1,9 +1,6 @@
 using Bridge.Connectors;
 using Bridge.Connectors.Configuration;
-using Bridge.Host.Bus;
 using Bridge.Host.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Bridge.Host.Cli;
 
@@ -89,10 +86,11 @@ public static class BridgeCli
             return 1;
         }
 
-        using var host = BridgeHostBuilder.Build(config, ConnectorCatalog.BuiltIn);
-        var watchdog = host.Services.GetService<BusWatchdog>();
-        await host.RunAsync().ConfigureAwait(false);
-        return watchdog is { Tripped: true } ? 70 : 0;
+        // SIGTERM and Ctrl+C stop the running host through its console lifetime; a stuck bus
+        // replaces it (BridgeRunner), and only a bus that cannot be recovered ends with exit 70.
+        await using var runner = new BridgeRunner(() => BridgeHostBuilder.Build(config, ConnectorCatalog.BuiltIn), TimeProvider.System);
+        await runner.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        return await runner.Completion.ConfigureAwait(false);
     }
 
     /// <summary>For container health checks (the runtime image has no curl): GET /healthz, exit 0 when it answers 200.</summary>

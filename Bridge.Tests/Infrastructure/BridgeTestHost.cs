@@ -13,14 +13,20 @@ namespace Bridge.Tests.Infrastructure;
 /// <summary>A whole bridge in the test process, from YAML, with the loopback connector type added.</summary>
 public sealed class BridgeTestHost : IAsyncDisposable
 {
-    private BridgeTestHost(IHost host, BridgeConfig config, TestLoggerProvider logs)
+    private readonly BridgeRunner _runner;
+
+    private BridgeTestHost(BridgeRunner runner, BridgeConfig config, TestLoggerProvider logs)
     {
-        Host = host;
+        _runner = runner;
         Config = config;
         Logs = logs;
     }
 
-    public IHost Host { get; }
+    /// <summary>The host now running; a stuck bus replaces it (see <see cref="BridgeRunner"/>).</summary>
+    public IHost Host => _runner.Current;
+
+    /// <summary>How often the host was replaced because the bus stayed stuck.</summary>
+    public int HostRestarts => _runner.Restarts;
 
     public BridgeConfig Config { get; }
 
@@ -35,7 +41,7 @@ public sealed class BridgeTestHost : IAsyncDisposable
     {
         var config = ConfigLoader.Load(yaml, "test.yaml", Factories, environment ?? (_ => null));
         var provider = new TestLoggerProvider(output);
-        var host = BridgeHostBuilder.Build(config, Factories, logging: b =>
+        var runner = new BridgeRunner(() => BridgeHostBuilder.Build(config, Factories, logging: b =>
         {
             b.SetMinimumLevel(LogLevel.Debug);
             if (Environment.GetEnvironmentVariable("BRIDGE_TEST_BUS_LOGS") is { Length: > 0 } level)
@@ -44,9 +50,9 @@ public sealed class BridgeTestHost : IAsyncDisposable
             }
 
             b.AddProvider(provider);
-        });
-        await host.StartAsync();
-        return new BridgeTestHost(host, config, provider);
+        }), TimeProvider.System);
+        await runner.StartAsync(CancellationToken.None);
+        return new BridgeTestHost(runner, config, provider);
     }
 
     /// <summary>
@@ -71,18 +77,8 @@ public sealed class BridgeTestHost : IAsyncDisposable
     public async Task StopAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await Host.StopAsync(cts.Token);
+        await _runner.StopAsync(cts.Token);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await StopAsync();
-        }
-        finally
-        {
-            Host.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => _runner.DisposeAsync();
 }

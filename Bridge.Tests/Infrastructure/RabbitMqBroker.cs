@@ -19,6 +19,7 @@ public static class RabbitMqBroker
           queuePrefix: {{queuePrefix}}
           routePartitions: {{routePartitions}}
           deliveryPartitions: {{deliveryPartitions}}
+          recoveryWindow: 45s
         """;
 
     /// <summary>Stops and starts the broker (data kept), through scripts/broker.sh.</summary>
