@@ -31,6 +31,7 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
     private readonly Dictionary<string, int> _readUpTo = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly List<DemoObservation> _observations = [];
+    private readonly DirectRoute? _direct = DirectRoute.Find(backends);
 
     public DemoStatistics Statistics => _stats;
 
@@ -91,7 +92,7 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
         console.WriteLine(_stats.Table());
         var lost = _stats.TotalSent - _stats.TotalDelivered;
         console.WriteLine(lost == 0 && _stats.TotalDuplicates == 0
-            ? $"Every message reached the other {backends.Count - 1} backends exactly once."
+            ? $"Every message reached the other {backends.Count - 1} backends exactly once{(_direct is null ? "" : ", and every direct message its one target")}."
             : $"{lost} message(s) lost, {_stats.TotalDuplicates} duplicate(s).");
         return lost == 0 && _stats.TotalDuplicates == 0 ? 0 : 1;
     }
@@ -114,6 +115,11 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
             sb.AppendLine(CultureInfo.InvariantCulture, $"  - {{ {b.Name}: \"{b.UserId}\", name: \"{b.User}\" }}");
         }
 
+        if (_direct is not null)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  - {{ {_direct.From.Name}: \"{_direct.Source.DirectUserId}\", name: \"{_direct.Source.DirectUser}\" }}");
+        }
+
         sb.AppendLine("routes:");
         sb.AppendLine("  - name: five-way");
         sb.AppendLine("    format: \"[{source}] {sender}: {text}\"");
@@ -121,6 +127,14 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
         foreach (var b in backends)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"      - {b.Name}: {b.MirrorEndpoint}");
+        }
+
+        if (_direct is not null)
+        {
+            sb.AppendLine("  - name: support-inbox");
+            sb.AppendLine("    format: \"[support] {sender}: {text}\"");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    from: [{_direct.From.Name}: {_direct.Source.DirectEndpoint}]");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    to: [{_direct.To.Name}: {_direct.Target.DirectEndpoint}]");
         }
 
         return sb.ToString();
@@ -167,6 +181,19 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
                 await b.SendAsync(text, cancellationToken).ConfigureAwait(false);
             }
 
+            if (_direct is { } d)
+            {
+                var text = $"ticket #{round} from {d.From.Name}";
+                lock (_gate)
+                {
+                    _sentAt[(d.Label, round)] = Stopwatch.GetTimestamp();
+                    _stats.Sent(d.From.Name, d.Label);
+                    console.WriteLine($"-> {d.From.Name,-6} {d.Source.DirectUser} (direct, to {d.To.Name}): {text}");
+                }
+
+                await d.Source.SendDirectAsync(text, cancellationToken).ConfigureAwait(false);
+            }
+
             await Task.Delay(options.Interval, cancellationToken).ConfigureAwait(false);
             lock (_gate)
             {
@@ -191,14 +218,12 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
         {
             foreach (var target in backends)
             {
-                var received = target.Received();
-                var from = _readUpTo.GetValueOrDefault(target.Name);
-                for (var i = from; i < received.Count; i++)
-                {
-                    Observe(target, received[i]);
-                }
+                ReadNew(target.Name, target.Received(), arrival => Observe(target, arrival));
+            }
 
-                _readUpTo[target.Name] = received.Count;
+            if (_direct is { } d)
+            {
+                ReadNew(d.Label, d.Target.ReceivedDirect(), arrival => ObserveDirect(d, arrival));
             }
 
             try
@@ -212,40 +237,77 @@ public sealed partial class DemoRunner(IReadOnlyList<IDemoBackend> backends, IRe
         }
     }
 
+    private void ReadNew(string key, IReadOnlyList<DemoArrival> received, Action<DemoArrival> observe)
+    {
+        var from = _readUpTo.GetValueOrDefault(key);
+        for (var i = from; i < received.Count; i++)
+        {
+            observe(received[i]);
+        }
+
+        _readUpTo[key] = received.Count;
+    }
+
     private void Observe(IDemoBackend target, DemoArrival arrival)
     {
+        if (Tagged(arrival) is not var (round, from) || from == target.Name)
+        {
+            return; // not a demo message, or the backend's own echo of the user's message
+        }
+
+        Record(target.Name, from, from, round, arrival);
+    }
+
+    private void ObserveDirect(DirectRoute route, DemoArrival arrival)
+    {
+        if (Tagged(arrival) is var (round, from) && from == route.From.Name)
+        {
+            Record(route.Label, from, route.Label, round, arrival);
+        }
+    }
+
+    private static (int Round, string From)? Tagged(DemoArrival arrival)
+    {
         var match = Tag().Match(arrival.Text);
-        if (!match.Success)
-        {
-            return;
-        }
+        return match.Success ? (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), match.Groups[2].Value) : null;
+    }
 
-        var round = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        var from = match.Groups[2].Value;
-        if (from == target.Name)
-        {
-            return; // the backend's own echo of the user's message
-        }
-
+    /// <summary>Counts one arrival on <paramref name="target"/> of the message sent under (<paramref name="sentKey"/>, round).</summary>
+    private void Record(string target, string from, string sentKey, int round, DemoArrival arrival)
+    {
         lock (_gate)
         {
-            if (!_sentAt.TryGetValue((from, round), out var sentAt))
+            if (!_sentAt.TryGetValue((sentKey, round), out var sentAt))
             {
                 return;
             }
 
-            _observations.Add(new DemoObservation(target.Name, from, round, arrival.Text));
+            _observations.Add(new DemoObservation(target, from, round, arrival.Text));
 
-            if (!_seen.Add((from, target.Name, round)))
+            if (!_seen.Add((from, target, round)))
             {
-                _stats.Duplicate(from, target.Name);
-                console.WriteLine($"   !! duplicate on {target.Name}: {arrival.Text}");
+                _stats.Duplicate(from, target);
+                console.WriteLine($"   !! duplicate on {target}: {arrival.Text}");
                 return;
             }
 
             var ms = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
-            _stats.Delivered(from, target.Name, ms);
-            console.WriteLine($"   <- {target.Name,-6} {ms,6:0.0} ms  {arrival.Text}");
+            _stats.Delivered(from, target, ms);
+            console.WriteLine($"   <- {target,-6} {ms,6:0.0} ms  {arrival.Text}");
+        }
+    }
+
+    /// <summary>The demo's directed route: a second user on one backend writes to the bridge, a user on another backend reads it.</summary>
+    private sealed record DirectRoute(IDemoBackend From, IDirectDemoSource Source, IDemoBackend To, IDirectDemoTarget Target)
+    {
+        /// <summary>The route's name in the summary table.</summary>
+        public string Label => $"{To.Name} (direct)";
+
+        public static DirectRoute? Find(IReadOnlyList<IDemoBackend> backends)
+        {
+            var from = backends.FirstOrDefault(b => b is IDirectDemoSource);
+            var to = backends.FirstOrDefault(b => b is IDirectDemoTarget && b != from);
+            return from is null || to is null ? null : new DirectRoute(from, (IDirectDemoSource)from, to, (IDirectDemoTarget)to);
         }
     }
 

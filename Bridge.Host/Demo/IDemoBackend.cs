@@ -36,3 +36,26 @@ public interface IDemoBackend : IAsyncDisposable
     /// <summary>Everything the simulated user has received in the mirrored conversation so far.</summary>
     IReadOnlyList<DemoArrival> Received();
 }
+
+/// <summary>A backend where a second simulated user writes to the bridge account in a direct chat (the demo's directed route starts here).</summary>
+public interface IDirectDemoSource
+{
+    /// <summary>The direct conversation (<c>user/&lt;id&gt;</c>) the directed route reads from.</summary>
+    string DirectEndpoint { get; }
+
+    /// <summary>That user's display name and native id (for the users: section).</summary>
+    string DirectUser { get; }
+
+    string DirectUserId { get; }
+
+    Task SendDirectAsync(string text, CancellationToken cancellationToken);
+}
+
+/// <summary>A backend where a simulated user receives the directed route's messages in a direct chat with the bridge account.</summary>
+public interface IDirectDemoTarget
+{
+    /// <summary>The direct conversation (<c>user/&lt;id&gt;</c>) the directed route writes to.</summary>
+    string DirectEndpoint { get; }
+
+    IReadOnlyList<DemoArrival> ReceivedDirect();
+}

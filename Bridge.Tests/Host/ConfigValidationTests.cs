@@ -110,6 +110,9 @@ public class ConfigValidationTests
         Assert.Equal(["rtm", "xnest", "glide", "erl", "pbim"], config.Connectors.Select(c => c.Name));
         Assert.Equal(5, config.Routes[0].Mirror.Count);
         Assert.Equal(BusTransport.RabbitMq, config.Bus.Transport);
+        var direct = Assert.Single(config.Routes, r => r.Name == "support-inbox");
+        Assert.Equal("pbim:user/sam", Assert.Single(direct.From).ToString());
+        Assert.Equal("rtm:user/55", Assert.Single(direct.To).ToString());
     }
 
     [Fact]

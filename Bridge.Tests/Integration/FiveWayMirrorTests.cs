@@ -8,7 +8,8 @@ namespace Bridge.Tests.Integration;
 /// <summary>
 /// All five backends mirrored through the real RabbitMQ broker: every simulated user's messages
 /// reach the four other backends exactly once, in order per route, with the sender's name from
-/// the users section and the route's format applied; nothing loops back.
+/// the users section and the route's format applied; nothing loops back. The directed route
+/// (protobuf-IM user sam to RTM user 55) carries each of its messages to its one target only.
 /// </summary>
 [Trait("Category", "Integration")]
 public partial class FiveWayMirrorTests(ITestOutputHelper output)
@@ -28,18 +29,23 @@ public partial class FiveWayMirrorTests(ITestOutputHelper output)
         output.WriteLine(console.ToString());
 
         Assert.Equal(0, exit);
-        Assert.Equal(5 * 4 * Rounds, runner.Statistics.TotalSent);
-        Assert.Equal(5 * 4 * Rounds, runner.Statistics.TotalDelivered);
+        const int Mirrored = 5 * 4 * Rounds, Direct = Rounds;
+        Assert.Equal(Mirrored + Direct, runner.Statistics.TotalSent);
+        Assert.Equal(Mirrored + Direct, runner.Statistics.TotalDelivered);
         Assert.Equal(0, runner.Statistics.TotalDuplicates);
         var observations = runner.Observations;
-        Assert.Equal(5 * 4 * Rounds, observations.Count);
+        Assert.Equal(Mirrored + Direct, observations.Count);
         foreach (var route in observations.GroupBy(o => (o.From, o.Target)))
         {
             Assert.Equal(Enumerable.Range(1, Rounds), route.Select(o => o.Round));
         }
 
+        var direct = observations.Where(o => o.Target == "rtm (direct)").ToList();
+        Assert.Equal(Direct, direct.Count);
+        Assert.All(direct, o => Assert.Equal($"[support] Sam: ticket #{o.Round} from pbim", o.Text));
+
         var names = new Dictionary<string, string> { ["rtm"] = "Rita", ["glide"] = "Gina", ["xnest"] = "Xena", ["pbim"] = "Paula", ["erl"] = "Erin" };
-        Assert.All(observations, o =>
+        Assert.All(observations.Except(direct), o =>
         {
             var m = Shown().Match(o.Text);
             Assert.True(m.Success, o.Text);

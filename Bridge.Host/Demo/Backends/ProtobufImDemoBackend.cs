@@ -4,9 +4,10 @@ namespace Bridge.Host.Demo.Backends;
 
 /// <summary>
 /// protobuf-IM: the v1 server pushes only direct messages, so the mirrored conversation is the
-/// direct chat between the bridge account and the user paula.
+/// direct chat between the bridge account and the user paula. Sam writes to the bridge in a
+/// second direct chat, the start of the demo's directed route.
 /// </summary>
-public sealed class ProtobufImDemoBackend(string name = "pbim") : IDemoBackend
+public sealed class ProtobufImDemoBackend(string name = "pbim") : IDemoBackend, IDirectDemoSource
 {
     private const string BridgeUser = "bridge";
     private readonly ProtobufImSimulator _sim = new();
@@ -25,15 +26,28 @@ public sealed class ProtobufImDemoBackend(string name = "pbim") : IDemoBackend
 
     public ProtobufImSimulator Simulator => _sim;
 
+    public string DirectUser => "Sam";
+
+    public string DirectUserId => "sam";
+
+    public string DirectEndpoint => $"user/{DirectUserId}";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _sim.StartAsync(cancellationToken).ConfigureAwait(false);
         _sim.CreateUser(UserId);
+        _sim.CreateUser(DirectUserId);
     }
 
     public Task SendAsync(string text, CancellationToken cancellationToken)
     {
         _sim.SendDirect(UserId, BridgeUser, text);
+        return Task.CompletedTask;
+    }
+
+    public Task SendDirectAsync(string text, CancellationToken cancellationToken)
+    {
+        _sim.SendDirect(DirectUserId, BridgeUser, text);
         return Task.CompletedTask;
     }
 
