@@ -17,6 +17,7 @@ internal sealed class CodecBenchmarkConfig : ManualConfig
 {
     public CodecBenchmarkConfig(bool shortRun)
     {
+        Add(DefaultConfig.Instance);
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(new TextStringBytesColumn());
         if (shortRun)
