@@ -76,4 +76,29 @@ public class ErlangDecodeAllocationTests
         Assert.Null(content.From);
         Assert.Contains('\uFFFD', content.Body.Text!);
     }
+
+    [Fact]
+    public void Mutated_envelopes_never_throw()
+    {
+        var random = new Random(17);
+        var seeds = new[]
+        {
+            ErlangPayload.Envelope("10042", "10001", "hello", Guid.NewGuid()),
+            Encoding.UTF8.GetBytes("""{"from":1,"role":"0","content":{"type":"image","url":"http://x/y.png"},"extra":[1,{"a":null}]}"""),
+            Encoding.UTF8.GetBytes("""{"from":"1","content":"{\"type\":\"text\",\"text\":\"inner\"}"}"""),
+        };
+        var cache = new Utf8StringCache(4);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var bytes = (byte[])seeds[i % seeds.Length].Clone();
+            for (var m = random.Next(1, 4); m > 0; m--)
+            {
+                bytes[random.Next(bytes.Length)] = random.Next(4) == 0 ? (byte)random.Next(0x80, 0x100) : (byte)random.Next(0x20, 0x7F);
+            }
+
+            var length = random.Next(3) == 0 ? random.Next(1, bytes.Length) : bytes.Length;
+            var content = ErlangPayload.Decode(bytes.AsSpan(0, length), PayloadFormat.XywyJson, cache);
+            Assert.NotNull(content.Body);
+        }
+    }
 }
