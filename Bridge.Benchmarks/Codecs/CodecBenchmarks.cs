@@ -23,6 +23,11 @@ internal static class CodecBenchmarks
             args = [.. args, "--filter", "*"];
         }
 
+        if (!args.Contains("--join"))
+        {
+            args = [.. args, "--join"]; // one summary table for all backends
+        }
+
         var summaries = BenchmarkSwitcher.FromTypes(All).Run(args, new CodecBenchmarkConfig(shortRun));
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ErlangGateway;
 using Bridge.Contracts.V1;
 
@@ -17,6 +18,7 @@ public class ErlangGatewayCodecBenchmarks : CodecBenchmark
     private const string SendMsgId = "6f1c2b1e8d2a4c559a6e1f3b2a4c5d6e";
     private static readonly byte[] MsgId = Encoding.ASCII.GetBytes("0f8e7d6c5b4a39281706f5e4d3c2b1a0");
 
+    private readonly Utf8StringCache _strings = new();
     private ReadOnlyMemory<byte> _textPush;
     private ReadOnlyMemory<byte> _jsonPush;
     private MessageBody _body = MessageBody.FromText(string.Empty);
@@ -49,6 +51,6 @@ public class ErlangGatewayCodecBenchmarks : CodecBenchmark
     {
         ErlangCodec.TryDecode(Format == PayloadFormat.Text ? _textPush : _jsonPush, PacketSource.Server, out var packet);
         _ = packet.MsgId;
-        return ErlangPayload.Decode(packet.Payload.Span, Format);
+        return ErlangPayload.Decode(packet.Payload.Span, Format, _strings);
     }
 }

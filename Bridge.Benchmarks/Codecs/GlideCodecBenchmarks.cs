@@ -1,11 +1,13 @@
 using BenchmarkDotNet.Attributes;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Glide;
 
 namespace Bridge.Benchmarks.Codecs;
 
 /// <summary>
 /// Glide (JSON envelopes). Decode: a <c>message.chat</c> push through the envelope and its
-/// ChatMessage data (and the <c>bridgeOrigin</c> lookup in <c>extra</c> the inbound path does).
+/// ChatMessage data (and the <c>bridgeOrigin</c> lookup in <c>extra</c> the inbound path does),
+/// with the connector's string cache.
 /// Encode: the <c>message.group</c> send the connector writes, origin marker in <c>extra</c>.
 /// </summary>
 public class GlideCodecBenchmarks : CodecBenchmark
@@ -13,7 +15,7 @@ public class GlideCodecBenchmarks : CodecBenchmark
     private const string OriginKey = "bridgeOrigin";
     private byte[] _push = [];
     private GlideChatMessage _send = new(null, 0, 0, null, null, 0, null, 0);
-    private GlideFrameBuffer _output = new();
+    private readonly Utf8StringCache _strings = new();
 
     [GlobalSetup]
     public void Setup()
@@ -24,11 +26,7 @@ public class GlideCodecBenchmarks : CodecBenchmark
         GlideEncoder.Push(frame, GlideActions.Chat, 0, null, "u_bridge", chat, null, default);
         _push = frame.ToArray();
         _send = new GlideChatMessage("6f1c2b1e8d2a4c559a6e1f3b2a4c5d6e", 0, 3, "u_bridge", "room_lobby", 1, Text, 1795308569081);
-        _output = new GlideFrameBuffer(8192);
     }
-
-    [GlobalCleanup]
-    public void Cleanup() => _output.Dispose();
 
     [Benchmark]
     public int EncodeSend()
@@ -41,8 +39,8 @@ public class GlideCodecBenchmarks : CodecBenchmark
     [Benchmark]
     public GlideChatMessage DecodePush()
     {
-        var envelope = GlideDecoder.DecodeEnvelope(_push);
-        var chat = GlideDecoder.ReadChat(envelope.Data(_push));
+        var envelope = GlideDecoder.DecodeEnvelope(_push, GlideDecoder.DefaultMaxFrameBytes, _strings);
+        var chat = GlideDecoder.ReadChat(envelope.Data(_push), _strings);
         _ = envelope.HasExtra ? GlideDecoder.ReadExtraValue(envelope.Extra(_push), "bridgeOrigin"u8) : null;
         return chat;
     }

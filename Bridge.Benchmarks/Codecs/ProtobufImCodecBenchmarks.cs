@@ -1,4 +1,3 @@
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ProtobufIm;
@@ -10,12 +9,13 @@ namespace Bridge.Benchmarks.Codecs;
 
 /// <summary>
 /// protobuf-IM (protobuf in binary WebSocket messages). Decode: a CMD_PUSH_MSG frame through
-/// <see cref="ImCodec"/> (envelope, then the PushMessage body) to its text, as the connector and
-/// <see cref="ImMessageMapper"/> do. Encode: the SEND_MSG_REQ the connector builds and frames.
+/// <see cref="ImCodec"/> (envelope) and <see cref="ImPushDecoder"/> (the PushMessage body, text
+/// decoded, repeating ids from the connector's string cache) to the <see cref="ImPush"/> the
+/// inbound pipeline takes. Encode: the SEND_MSG_REQ the connector builds and frames.
 /// </summary>
 public class ProtobufImCodecBenchmarks : CodecBenchmark
 {
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+    private readonly Utf8StringCache _strings = new();
     private ReadOnlyMemory<byte> _push;
     private OutboundMessage _send = null!;
 
@@ -53,10 +53,10 @@ public class ProtobufImCodecBenchmarks : CodecBenchmark
     }
 
     [Benchmark]
-    public string DecodePush()
+    public ImPush DecodePush()
     {
         ImCodec.TryDecode(_push, 1 << 20, out var envelope, out _);
-        ImCodec.TryParse(PushMessage.Parser, envelope.Body, out var message, out _);
-        return Utf8.GetString(message!.Content.Span);
+        ImPushDecoder.TryDecode(envelope.Body.Span, _strings, out var push, out _);
+        return push;
     }
 }

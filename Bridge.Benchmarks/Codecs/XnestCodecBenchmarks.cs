@@ -1,16 +1,18 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Xnest;
 
 namespace Bridge.Benchmarks.Codecs;
 
 /// <summary>
 /// xnest (JSON text frames). Decode: a <c>normal</c> room message through <see cref="XnestCodec"/>
-/// to the <see cref="XnestFrame"/> the room connection turns into an event. Encode: what the
+/// (with the room's string cache) to the <see cref="XnestFrame"/> the room connection turns into an event. Encode: what the
 /// connector writes for a room post (the neutralized text as one UTF-8 text frame).
 /// </summary>
 public class XnestCodecBenchmarks : CodecBenchmark
 {
+    private readonly Utf8StringCache _strings = new(128);
     private byte[] _push = [];
 
     [GlobalSetup]
@@ -26,7 +28,7 @@ public class XnestCodecBenchmarks : CodecBenchmark
     [Benchmark]
     public XnestFrame? DecodePush()
     {
-        XnestCodec.TryDecode(_push, out var frame, out _);
+        XnestCodec.TryDecode(_push, out var frame, out _, XnestCodec.DefaultMaxFrameBytes, _strings);
         return frame;
     }
 }
