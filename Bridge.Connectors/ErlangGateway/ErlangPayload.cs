@@ -129,7 +129,14 @@ public static class ErlangPayload
             case JsonTokenType.String:
                 return Utf8StringCache.GetString(ref reader, cache);
             case JsonTokenType.Number:
-                return cache is not null && cache.TryGet(reader.ValueSpan, out var cached) ? cached : Utf8.GetString(reader.ValueSpan);
+                if (cache is not null && cache.TryGet(reader.ValueSpan, out var cached))
+                {
+                    return cached;
+                }
+
+                var number = Utf8.GetString(reader.ValueSpan);
+                cache?.Add(reader.ValueSpan, number);
+                return number;
             default:
                 reader.Skip();
                 return null;

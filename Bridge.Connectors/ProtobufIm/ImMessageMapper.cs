@@ -114,7 +114,8 @@ public static class ImMessageMapper
             text = text.Replace('\0', '\uFFFD');
         }
 
-        return (type, ByteString.CopyFrom(Utf8.GetBytes(text)));
+        // The array is new and never written again, so the ByteString may own it (no second copy).
+        return (type, UnsafeByteOperations.UnsafeWrap(Utf8.GetBytes(text)));
     }
 
     /// <summary>The SEND_MSG_REQ body for an outbound message; null for an endpoint kind v1 has no equivalent of.</summary>

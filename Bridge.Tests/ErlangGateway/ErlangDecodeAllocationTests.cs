@@ -42,6 +42,21 @@ public class ErlangDecodeAllocationTests
         Assert.True(allocated <= bound, $"decoding allocated {allocated} B; text {Allocations.StringBytes(chars)} B + MsgId {Allocations.StringBytes(ErlangCodec.MsgIdLength)} B + body {body} B = {bound} B");
     }
 
+    [Fact]
+    public void A_numeric_sender_uid_comes_from_the_cache_too()
+    {
+        var text = Allocations.Text(100);
+        var payload = Encoding.UTF8.GetBytes($$"""{"from":10042,"content":"{{text}}"}""");
+        var cache = new Utf8StringCache();
+        InboundContent content = default;
+
+        var allocated = Allocations.Of(() => content = ErlangPayload.Decode(payload, PayloadFormat.XywyJson, cache));
+
+        Assert.Equal(("10042", text), (content.From, content.Body.Text));
+        var body = Allocations.Of(() => _ = MessageBody.FromText(text));
+        Assert.True(allocated <= Allocations.StringBytes(100) + body, $"decoding allocated {allocated} B; text {Allocations.StringBytes(100)} B + body {body} B");
+    }
+
     [Theory]
     [InlineData("""{"from":"7","content":"a","from":"9"}""", "9", "a")]
     [InlineData("""{"from":12,"content":{"type":"image","url":"http://x/y.png"}}""", "12", null)]
