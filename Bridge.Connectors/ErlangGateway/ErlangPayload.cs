@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -234,7 +233,9 @@ public static class ErlangPayload
     /// <summary>A vendor envelope, as a simulated xywy user would write it.</summary>
     public static byte[] Envelope(string from, string? to, string content, Guid? origin = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(content.Length + 64);
+        // A pooled scratch buffer: the JSON writer asks for room for the worst-case UTF-8 expansion
+        // of each string, which would make a plain growable array reallocate several times.
+        using var buffer = new Rtm.Fpnn.PooledBufferWriter(content.Length + 64);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
