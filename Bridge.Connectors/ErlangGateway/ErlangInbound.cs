@@ -28,6 +28,7 @@ internal sealed class ErlangInbound
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly KeyValuePair<string, object?> _tag;
+    private readonly Utf8StringCache _strings = new(256);
     private IInboundSink? _sink;
     private CancellationToken _stopping;
 
@@ -70,7 +71,7 @@ internal sealed class ErlangInbound
             return;
         }
 
-        var content = ErlangPayload.Decode(packet.Payload.Span, _options.Payload);
+        var content = ErlangPayload.Decode(packet.Payload.Span, _options.Payload, _strings);
         if (content.From is { } from && string.Equals(from, _options.Self, StringComparison.Ordinal))
         {
             ErlangGatewayLog.OwnMessage(_logger, _name, msgId);

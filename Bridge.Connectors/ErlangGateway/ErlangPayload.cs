@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -22,9 +21,13 @@ public static class ErlangPayload
 
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
-    public static InboundContent Decode(ReadOnlySpan<byte> payload, PayloadFormat format)
+    /// <summary>
+    /// The sender and body of a push payload. With a <paramref name="cache"/>, the envelope's
+    /// repeating <c>from</c>/<c>to</c> values come from it instead of being allocated per push.
+    /// </summary>
+    public static InboundContent Decode(ReadOnlySpan<byte> payload, PayloadFormat format, Utf8StringCache? cache = null)
     {
-        if (format == PayloadFormat.XywyJson && TryDecodeEnvelope(payload, out var content))
+        if (format == PayloadFormat.XywyJson && TryDecodeEnvelope(payload, cache, out var content))
         {
             return content;
         }
@@ -33,7 +36,12 @@ public static class ErlangPayload
         return new InboundContent(null, null, MessageBody.FromText(Utf8.GetString(payload)), null, false);
     }
 
-    private static bool TryDecodeEnvelope(ReadOnlySpan<byte> payload, out InboundContent content)
+    /// <summary>
+    /// Reads the envelope with <see cref="Utf8JsonReader"/> straight from the payload: only the values
+    /// the event needs become strings. As with a parsed document, a repeated key's last value wins,
+    /// and anything that is not one well-formed JSON object (or holds invalid UTF-8) is not the envelope.
+    /// </summary>
+    private static bool TryDecodeEnvelope(ReadOnlySpan<byte> payload, Utf8StringCache? cache, out InboundContent content)
     {
         content = default;
         if (payload.IsEmpty || payload[0] != (byte)'{')
@@ -44,29 +52,116 @@ public static class ErlangPayload
         try
         {
             var reader = new Utf8JsonReader(payload);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            reader.Read();
+            string? from = null, to = null, origin = null;
+            var isSystem = false;
+            MessageBody? body = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("from"u8))
+                {
+                    reader.Read();
+                    from = ScalarText(ref reader, cache);
+                }
+                else if (reader.ValueTextEquals("to"u8))
+                {
+                    reader.Read();
+                    to = ScalarText(ref reader, cache);
+                }
+                else if (reader.ValueTextEquals("content"u8))
+                {
+                    reader.Read();
+                    body = BodyFromContent(ref reader, payload);
+                }
+                else if (reader.ValueTextEquals("role"u8))
+                {
+                    reader.Read();
+                    isSystem = reader.TokenType switch
+                    {
+                        JsonTokenType.String => reader.ValueTextEquals("0"u8),
+                        JsonTokenType.Number => reader.ValueSpan.SequenceEqual("0"u8),
+                        _ => false,
+                    };
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals(OriginMarker.Key))
+                {
+                    reader.Read();
+                    origin = ScalarText(ref reader, null);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject)
             {
                 return false;
             }
 
-            var from = ScalarText(root, "from");
-            var to = ScalarText(root, "to");
-            var isSystem = ScalarText(root, "role") == "0";
-            Guid? origin = OriginMarker.TryParse(ScalarText(root, OriginMarker.Key), out var id) ? id : null;
-            var body = root.TryGetProperty("content", out var c) ? BodyFromContent(c) : MessageBody.FromText(string.Empty);
+            body ??= MessageBody.FromText(string.Empty);
             if (isSystem)
             {
                 body = body with { Kind = BodyKind.System };
             }
 
-            content = new InboundContent(from, to, body, origin, isSystem);
+            content = new InboundContent(from, to, body, OriginMarker.TryParse(origin, out var id) ? id : null, isSystem);
             return true;
         }
         catch (JsonException)
         {
             return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // a string with invalid UTF-8: not the envelope, so the raw-text path takes it
+        }
+    }
+
+    /// <summary>A string's value or a number's text; null for other values (which are skipped).</summary>
+    private static string? ScalarText(ref Utf8JsonReader reader, Utf8StringCache? cache)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return Utf8StringCache.GetString(ref reader, cache);
+            case JsonTokenType.Number:
+                if (cache is not null && cache.TryGet(reader.ValueSpan, out var cached))
+                {
+                    return cached;
+                }
+
+                var number = Utf8.GetString(reader.ValueSpan);
+                cache?.Add(reader.ValueSpan, number);
+                return number;
+            default:
+                reader.Skip();
+                return null;
+        }
+    }
+
+    /// <summary>The body of the current <c>content</c> value (the reader ends on its last token).</summary>
+    private static MessageBody BodyFromContent(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return BodyFromText(reader.GetString()!);
+            case JsonTokenType.StartObject:
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var raw = payload[start..(int)reader.BytesConsumed];
+                using (var document = JsonDocument.Parse(raw.ToArray()))
+                {
+                    return BodyFromTyped(document.RootElement) ?? MessageBody.FromText(Utf8.GetString(raw));
+                }
+
+            default:
+                var valueStart = (int)reader.TokenStartIndex;
+                reader.Skip();
+                return BodyFromText(Utf8.GetString(payload[valueStart..(int)reader.BytesConsumed]));
         }
     }
 
@@ -79,15 +174,9 @@ public static class ErlangPayload
         }
         : null;
 
-    /// <summary><c>content</c> is plain text, or (xywy apps) a string holding JSON with a <c>type</c>.</summary>
-    private static MessageBody BodyFromContent(JsonElement content)
+    /// <summary><c>content</c> text is plain text, or (xywy apps) a string holding JSON with a <c>type</c>.</summary>
+    private static MessageBody BodyFromText(string text)
     {
-        if (content.ValueKind == JsonValueKind.Object)
-        {
-            return BodyFromTyped(content) ?? MessageBody.FromText(content.GetRawText());
-        }
-
-        var text = content.ValueKind == JsonValueKind.String ? content.GetString() ?? string.Empty : content.GetRawText();
         if (text.StartsWith('{'))
         {
             try
@@ -144,7 +233,9 @@ public static class ErlangPayload
     /// <summary>A vendor envelope, as a simulated xywy user would write it.</summary>
     public static byte[] Envelope(string from, string? to, string content, Guid? origin = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(content.Length + 64);
+        // A pooled scratch buffer: the JSON writer asks for room for the worst-case UTF-8 expansion
+        // of each string, which would make a plain growable array reallocate several times.
+        using var buffer = new Rtm.Fpnn.PooledBufferWriter(content.Length + 64);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();

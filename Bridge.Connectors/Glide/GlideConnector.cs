@@ -68,6 +68,9 @@ public sealed class GlideConnector : IConnector
 
     internal GlideOptions Options => _options;
 
+    /// <summary>Decoded values that repeat across pushes (uids, channel ids).</summary>
+    internal Utf8StringCache Strings { get; } = new(256);
+
     internal ILogger Logger => _logger;
 
     internal GlideCredentialSource Credentials { get; }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Bridge.Connectors.Abstractions;
 
 namespace Bridge.Connectors.Glide;
 
@@ -60,6 +61,19 @@ public static partial class GlideDecoder
         }
     }
 
+    /// <summary>Like <see cref="Text"/>, through the cache.</summary>
+    private static string CachedText(ref Utf8JsonReader reader, Utf8StringCache cache)
+    {
+        try
+        {
+            return Utf8StringCache.GetString(ref reader, cache);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new GlideDecodeException("invalid UTF-8 in JSON string");
+        }
+    }
+
     private static string ReadAction(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null)
@@ -87,9 +101,9 @@ public static partial class GlideDecoder
         return Text(ref reader)!;
     }
 
-    private static string? String(ref Utf8JsonReader reader, string field) => reader.TokenType switch
+    private static string? String(ref Utf8JsonReader reader, string field, Utf8StringCache? cache = null) => reader.TokenType switch
     {
-        JsonTokenType.String => Text(ref reader),
+        JsonTokenType.String => cache is null ? Text(ref reader) : CachedText(ref reader, cache),
         JsonTokenType.Null => null,
         _ => throw TypeError(reader, "string", field),
     };

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Bridge.Connectors.Abstractions;
 
 namespace Bridge.Connectors.Glide;
 
@@ -22,7 +23,8 @@ public static partial class GlideDecoder
         End,
     }
 
-    public static GlideEnvelope DecodeEnvelope(ReadOnlySpan<byte> frame, int maxFrameBytes = DefaultMaxFrameBytes)
+    /// <summary>The envelope; with a <paramref name="cache"/>, repeating <c>from</c>/<c>to</c>/<c>ticket</c> values come from it.</summary>
+    public static GlideEnvelope DecodeEnvelope(ReadOnlySpan<byte> frame, int maxFrameBytes = DefaultMaxFrameBytes, Utf8StringCache? cache = null)
     {
         if (frame.Length > maxFrameBytes)
         {
@@ -85,12 +87,12 @@ public static partial class GlideDecoder
                 else if (NameIs(ref reader, "from"u8))
                 {
                     reader.Read();
-                    from = String(ref reader, "GlideMessage.from");
+                    from = String(ref reader, "GlideMessage.from", cache);
                 }
                 else if (NameIs(ref reader, "to"u8))
                 {
                     reader.Read();
-                    to = String(ref reader, "GlideMessage.to");
+                    to = String(ref reader, "GlideMessage.to", cache);
                 }
                 else if (NameIs(ref reader, "ver"u8))
                 {
@@ -100,7 +102,7 @@ public static partial class GlideDecoder
                 else if (NameIs(ref reader, "ticket"u8))
                 {
                     reader.Read();
-                    ticket = String(ref reader, "GlideMessage.ticket");
+                    ticket = String(ref reader, "GlideMessage.ticket", cache);
                 }
                 else if (NameIs(ref reader, "extra"u8))
                 {
@@ -129,8 +131,11 @@ public static partial class GlideDecoder
         }
     }
 
-    /// <summary>Decodes ChatMessage from the raw <c>data</c> of a chat or group frame.</summary>
-    public static GlideChatMessage ReadChat(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Decodes ChatMessage from the raw <c>data</c> of a chat or group frame; with a
+    /// <paramref name="cache"/>, the repeating <c>from</c>/<c>to</c> values come from it.
+    /// </summary>
+    public static GlideChatMessage ReadChat(ReadOnlySpan<byte> data, Utf8StringCache? cache = null)
     {
         var reader = StartObject(data, "messages.ChatMessage");
         try
@@ -163,12 +168,12 @@ public static partial class GlideDecoder
                 else if (NameIs(ref reader, "from"u8))
                 {
                     reader.Read();
-                    from = String(ref reader, "ChatMessage.from");
+                    from = String(ref reader, "ChatMessage.from", cache);
                 }
                 else if (NameIs(ref reader, "to"u8))
                 {
                     reader.Read();
-                    to = String(ref reader, "ChatMessage.to");
+                    to = String(ref reader, "ChatMessage.to", cache);
                 }
                 else if (NameIs(ref reader, "type"u8))
                 {

@@ -36,7 +36,7 @@ internal sealed class GlideInbound(GlideConnector connector, IFrameConnection co
         string? origin;
         try
         {
-            chat = GlideDecoder.ReadChat(envelope.Data(frame));
+            chat = GlideDecoder.ReadChat(envelope.Data(frame), connector.Strings);
             origin = envelope.HasExtra ? GlideDecoder.ReadExtraValue(envelope.Extra(frame), "bridgeOrigin"u8) : null;
         }
         catch (GlideDecodeException ex)

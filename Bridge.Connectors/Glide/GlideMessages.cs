@@ -35,8 +35,8 @@ public readonly record struct GlideEnvelope(
     public bool HasExtra => ExtraLength > 0;
 }
 
-/// <summary>ChatMessage, the data of <c>message.chat</c> and <c>message.group</c> (section 4.1).</summary>
-public sealed record GlideChatMessage(
+/// <summary>ChatMessage, the data of <c>message.chat</c> and <c>message.group</c> (section 4.1); a value, so decoding one allocates only its strings.</summary>
+public readonly record struct GlideChatMessage(
     string? CliMid,
     long Mid,
     long Seq,

@@ -238,7 +238,7 @@ internal sealed class GlideSession(GlideConnector connector) : ISessionHandler
     {
         try
         {
-            envelope = GlideDecoder.DecodeEnvelope(span, connector.Options.MaxFrameBytes);
+            envelope = GlideDecoder.DecodeEnvelope(span, connector.Options.MaxFrameBytes, connector.Strings);
             return true;
         }
         catch (GlideDecodeException ex)

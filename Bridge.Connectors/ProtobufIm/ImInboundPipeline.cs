@@ -28,7 +28,7 @@ internal sealed class ImInboundPipeline
     private readonly Action<SessionEnd> _endSession;
     private readonly Action<string, long> _durable;
     private readonly object _gate = new();
-    private List<PushMessage>? _held = [];
+    private List<ImPush>? _held = [];
     private volatile bool _sinkFailed;
 
     public ImInboundPipeline(string connector, string self, IInboundSink sink, ImRecentIds recent, ImLink link, int maxInFlight,
@@ -48,7 +48,7 @@ internal sealed class ImInboundPipeline
     }
 
     /// <summary>A live push from the read loop: held during catch-up, else handed over now.</summary>
-    public ValueTask OnLivePushAsync(PushMessage message, CancellationToken cancellationToken)
+    public ValueTask OnLivePushAsync(ImPush message, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -67,7 +67,7 @@ internal sealed class ImInboundPipeline
     {
         while (true)
         {
-            List<PushMessage> batch;
+            List<ImPush> batch;
             lock (_gate)
             {
                 if (_held is null || _held.Count == 0)
@@ -99,7 +99,7 @@ internal sealed class ImInboundPipeline
     }
 
     /// <summary>Starts the sink call for one message (after waiting for a free slot); returns once it started.</summary>
-    public async ValueTask HandOverAsync(PushMessage message, bool acknowledge, CancellationToken cancellationToken)
+    public async ValueTask HandOverAsync(ImPush message, bool acknowledge, CancellationToken cancellationToken)
     {
         if (message.SenderId == _self || _recent.Contains(message.MessageId))
         {
@@ -130,7 +130,7 @@ internal sealed class ImInboundPipeline
         _ = CompleteAsync(message, call, acknowledge, activity);
     }
 
-    private async Task CompleteAsync(PushMessage message, Task<IngestOutcome> call, bool acknowledge, System.Diagnostics.Activity? activity)
+    private async Task CompleteAsync(ImPush message, Task<IngestOutcome> call, bool acknowledge, System.Diagnostics.Activity? activity)
     {
         try
         {
@@ -162,7 +162,7 @@ internal sealed class ImInboundPipeline
         }
     }
 
-    private async ValueTask AcknowledgeAsync(PushMessage message)
+    private async ValueTask AcknowledgeAsync(ImPush message)
     {
         try
         {

@@ -23,7 +23,10 @@ public static class ImMessageMapper
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     /// <summary>The endpoint a received message belongs to: the group, else the direct conversation with its sender.</summary>
-    public static EndpointRef Conversation(string connector, PushMessage message, string self)
+    public static EndpointRef Conversation(string connector, PushMessage message, string self) => Conversation(connector, ImPush.From(message), self);
+
+    /// <inheritdoc cref="Conversation(string, PushMessage, string)"/>
+    public static EndpointRef Conversation(string connector, in ImPush message, string self)
     {
         if (message.GroupId.Length > 0)
         {
@@ -35,14 +38,18 @@ public static class ImMessageMapper
     }
 
     /// <summary>The event id: the origin marker when a (newer) server kept it, else derived from the server id.</summary>
-    public static Guid EventId(string connector, PushMessage message) =>
-        message.Extra.TryGetValue(OriginMarker.Key, out var marker) && OriginMarker.TryParse(marker, out var origin)
-            ? origin
-            : EventIds.ForIngest(connector, message.MessageId);
+    public static Guid EventId(string connector, PushMessage message) => EventId(connector, ImPush.From(message));
 
-    public static MessagePosted ToPosted(string connector, PushMessage message, string self, DateTimeOffset receivedAt)
+    /// <inheritdoc cref="EventId(string, PushMessage)"/>
+    public static Guid EventId(string connector, in ImPush message) =>
+        OriginMarker.TryParse(message.Origin, out var origin) ? origin : EventIds.ForIngest(connector, message.MessageId);
+
+    public static MessagePosted ToPosted(string connector, PushMessage message, string self, DateTimeOffset receivedAt) =>
+        ToPosted(connector, ImPush.From(message), self, receivedAt);
+
+    public static MessagePosted ToPosted(string connector, in ImPush message, string self, DateTimeOffset receivedAt)
     {
-        var content = Utf8.GetString(message.Content.Span);
+        var content = message.Content;
         var body = message.MessageType switch
         {
             ImageType => MessageBody.Media(BodyKind.Image, content),
@@ -107,7 +114,8 @@ public static class ImMessageMapper
             text = text.Replace('\0', '\uFFFD');
         }
 
-        return (type, ByteString.CopyFrom(Utf8.GetBytes(text)));
+        // The array is new and never written again, so the ByteString may own it (no second copy).
+        return (type, UnsafeByteOperations.UnsafeWrap(Utf8.GetBytes(text)));
     }
 
     /// <summary>The SEND_MSG_REQ body for an outbound message; null for an endpoint kind v1 has no equivalent of.</summary>

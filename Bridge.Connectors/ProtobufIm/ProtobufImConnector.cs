@@ -24,6 +24,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private readonly ProtobufImSession _session;
     private readonly ILogger _logger;
     private readonly ImRecentIds _recent = new(20_000);
+    private readonly Utf8StringCache _strings = new(256);
     private readonly ImSyncCursor _cursor = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<SendResult>>> _sendsInFlight = new(StringComparer.Ordinal);
     private readonly ImRecentResults _sent = new(10_000);
@@ -116,7 +117,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
                 }
 
                 posted++;
-                return pipeline.HandOverAsync(m, acknowledge: false, cancellationToken);
+                return pipeline.HandOverAsync(ImPush.From(m), acknowledge: false, cancellationToken);
             }
 
             // Seqs are per sender: a new sender's messages start low, a known sender's continue above
@@ -154,7 +155,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     {
         if (push.Command == CommandType.CmdPushMsg)
         {
-            if (!ImCodec.TryParse(PushMessage.Parser, push.Body, out var message, out var error))
+            if (!ImPushDecoder.TryDecode(push.Body.Span, _strings, out var message, out var error))
             {
                 ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
                 ProtobufImLog.MalformedFrame(_logger, Name, error!);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Bridge.Connectors.Abstractions;
 
 namespace Bridge.Connectors.Xnest;
 
@@ -57,8 +58,12 @@ public static class XnestCodec
         : reader.ValueTextEquals("file"u8) ? XnestFrameType.File
         : XnestFrameType.Unknown;
 
-    /// <summary>Decodes one server frame; false with <paramref name="error"/> when it is not a valid frame.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> json, out XnestFrame? frame, out string? error, int maxFrameBytes = DefaultMaxFrameBytes)
+    /// <summary>
+    /// Decodes one server frame; false with <paramref name="error"/> when it is not a valid frame.
+    /// With a <paramref name="cache"/>, the values that repeat (sender pid, room, send time) come
+    /// from it instead of being allocated for every frame.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> json, out XnestFrame? frame, out string? error, int maxFrameBytes = DefaultMaxFrameBytes, Utf8StringCache? cache = null)
     {
         frame = null;
         if (json.Length == 0)
@@ -75,7 +80,7 @@ public static class XnestCodec
 
         try
         {
-            error = Decode(json, out frame);
+            error = Decode(json, cache, out frame);
             return error is null;
         }
         catch (JsonException ex)
@@ -91,7 +96,7 @@ public static class XnestCodec
         }
     }
 
-    private static string? Decode(ReadOnlySpan<byte> json, out XnestFrame? frame)
+    private static string? Decode(ReadOnlySpan<byte> json, Utf8StringCache? cache, out XnestFrame? frame)
     {
         frame = null;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 8 });
@@ -111,11 +116,11 @@ public static class XnestCodec
         {
             if (reader.ValueTextEquals("from"u8))
             {
-                from = ReadString(ref reader);
+                from = ReadString(ref reader, cache);
             }
             else if (reader.ValueTextEquals("xnest"u8))
             {
-                room = ReadString(ref reader);
+                room = ReadString(ref reader, cache);
             }
             else if (reader.ValueTextEquals("type"u8))
             {
@@ -131,7 +136,7 @@ public static class XnestCodec
             }
             else if (reader.ValueTextEquals("send_time"u8))
             {
-                sendTime = ReadString(ref reader);
+                sendTime = ReadString(ref reader, cache);
             }
             else if (reader.ValueTextEquals("payload"u8))
             {
@@ -297,12 +302,12 @@ public static class XnestCodec
     }
 
     /// <summary>A string value (a non-string value is read as null and skipped).</summary>
-    private static string? ReadString(ref Utf8JsonReader reader)
+    private static string? ReadString(ref Utf8JsonReader reader, Utf8StringCache? cache = null)
     {
         Next(ref reader);
         if (reader.TokenType == JsonTokenType.String)
         {
-            return reader.GetString();
+            return Utf8StringCache.GetString(ref reader, cache);
         }
 
         reader.Skip();

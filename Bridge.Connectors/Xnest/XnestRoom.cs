@@ -57,6 +57,9 @@ internal sealed class XnestRoom : ISessionHandler
 
     public TimeProvider Time { get; }
 
+    /// <summary>Decoded values that repeat across frames (pids, the room name, send times).</summary>
+    public Utf8StringCache Strings { get; } = new(128);
+
     public SessionSupervisor Supervisor { get; }
 
     public IInboundSink? Sink { get; set; }

@@ -114,7 +114,7 @@ internal sealed class XnestRoomConnection
                 }
                 else
                 {
-                    XnestCodec.TryDecode(received.Span, out frame, out error, _options.MaxFrameBytes);
+                    XnestCodec.TryDecode(received.Span, out frame, out error, _options.MaxFrameBytes, _room.Strings);
                 }
             }
 

@@ -1,0 +1,42 @@
+using System.Text;
+using Bridge.Connectors.Abstractions;
+using Bridge.Connectors.ProtobufIm.Wire;
+
+namespace Bridge.Connectors.ProtobufIm;
+
+/// <summary>
+/// A received message as the inbound pipeline needs it: the fields of a <c>PushMessage</c>, with
+/// the content already decoded to text (invalid UTF-8 as U+FFFD) and of <c>extra</c> only the
+/// origin marker. A value: a live push decodes straight into it from the frame.
+/// </summary>
+public readonly record struct ImPush(
+    string MessageId,
+    string ClientMsgId,
+    string ConversationId,
+    string SenderId,
+    string ReceiverId,
+    string GroupId,
+    int MessageType,
+    string Content,
+    long SendTime,
+    long ServerTime,
+    long Seq,
+    string? Origin)
+{
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    /// <summary>A message parsed by the generated code (sync pages).</summary>
+    public static ImPush From(PushMessage message) => new(
+        message.MessageId,
+        message.ClientMsgId,
+        message.ConversationId,
+        message.SenderId,
+        message.ReceiverId,
+        message.GroupId,
+        message.MessageType,
+        Utf8.GetString(message.Content.Span),
+        message.SendTime,
+        message.ServerTime,
+        message.Seq,
+        message.Extra.TryGetValue(OriginMarker.Key, out var origin) ? origin : null);
+}
