@@ -21,6 +21,8 @@ public sealed class GlideSessionTests(ITestOutputHelper output)
         var connector = rig.Start(rig.Options());
         await GlideRig.ConnectedAsync(connector);
         Assert.True(rig.Sim.IsConnected(GlideRig.BridgeUid));
+        Assert.NotEmpty(rig.LogLines.Lines);
+        Assert.DoesNotContain(rig.LogLines.Lines, l => l.Contains("secret_key", StringComparison.Ordinal));
     }
 
     [Fact]
