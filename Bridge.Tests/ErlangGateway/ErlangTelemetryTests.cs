@@ -27,6 +27,7 @@ public sealed class ErlangTelemetryTests(ITestOutputHelper output)
         var send = telemetry.Span("send PUBLISH", "bridge.idempotency_key", message.IdempotencyKey);
         Assert.NotNull(send);
         Assert.Equal(message.Target.ToString(), send.GetTagItem("bridge.target"));
+        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
 
         Assert.True(telemetry.FramesReceived >= 2, $"frames received {telemetry.FramesReceived} (CONNECT_ACK, PUBLISH)");
         Assert.True(telemetry.FramesSent >= 3, $"frames sent {telemetry.FramesSent} (CONNECT, PUB_ACK, PUBLISH)");

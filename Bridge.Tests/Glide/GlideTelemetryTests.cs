@@ -32,6 +32,7 @@ public sealed class GlideTelemetryTests(ITestOutputHelper output)
         var send = telemetry.Span("send " + GlideActions.Chat, "bridge.idempotency_key", message.IdempotencyKey);
         Assert.NotNull(send);
         Assert.Equal("1001", send.GetTagItem("bridge.target"));
+        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
 
         Assert.True(telemetry.FramesReceived >= 3, $"frames received {telemetry.FramesReceived} (hello, notify.success, the chat, ack.message)");
         Assert.True(telemetry.FramesSent >= 2, $"frames sent {telemetry.FramesSent} (ack.request, the chat)");

@@ -31,6 +31,7 @@ public sealed class ProtobufImTelemetryTests(ITestOutputHelper output)
         var send = telemetry.Span("send Text", "bridge.idempotency_key", message.IdempotencyKey);
         Assert.NotNull(send);
         Assert.Equal(message.Target.ToString(), send.GetTagItem("bridge.target"));
+        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
 
         Assert.True(telemetry.FramesReceived >= 3, $"frames received {telemetry.FramesReceived} (AUTH_RSP, SYNC_RSP, PUSH_MSG, SEND_MSG_RSP)");
         Assert.True(telemetry.FramesSent >= 3, $"frames sent {telemetry.FramesSent} (AUTH_REQ, MSG_ACK, SEND_MSG_REQ)");

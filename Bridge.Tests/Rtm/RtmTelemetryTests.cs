@@ -38,6 +38,7 @@ public sealed class RtmTelemetryTests(ITestOutputHelper output)
         var send = telemetry.Span("send sendroommsg", "bridge.idempotency_key", message.IdempotencyKey);
         Assert.NotNull(send);
         Assert.Equal(room.Path, send.GetTagItem("bridge.target"));
+        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
 
         Assert.True(telemetry.FramesReceived >= 3, $"frames received {telemetry.FramesReceived} (auth and enterroom answers, the push, the send answer)");
         Assert.True(telemetry.FramesSent >= 3, $"frames sent {telemetry.FramesSent} (auth, enterroom, the push answer, sendroommsg)");
