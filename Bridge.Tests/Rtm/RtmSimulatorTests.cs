@@ -105,7 +105,7 @@ public sealed class RtmSimulatorTests(ITestOutputHelper output)
     [Fact]
     public async Task Pushes_are_twoway_quests_with_seqs_from_1_and_the_switch_repushes_unanswered_ones()
     {
-        await using var simulator = new RtmSimulator(new RtmSimulatorOptions { PingInterval = null, RepushUnanswered = TimeSpan.FromMilliseconds(300) });
+        await using var simulator = new RtmSimulator(new RtmSimulatorOptions { PingInterval = null, RepushUnanswered = TimeSpan.FromSeconds(1) });
         simulator.AddUser(1, "t");
         simulator.AddUser(2, "u");
         await simulator.StartAsync();
@@ -148,7 +148,7 @@ public sealed class RtmSimulatorTests(ITestOutputHelper output)
 
         await socket.SendAsync(FpnnPacketWriter.EmptyAnswer(2), System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
         // Answered: nothing more comes (the first copy is not pushed a third time).
-        using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(900));
+        using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
         var buffer = new byte[4096];
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await socket.ReceiveAsync(buffer, quiet.Token));
     }
