@@ -109,6 +109,7 @@ public sealed class GlideConnector : IConnector
         using var activity = ConnectorDiagnostics.StartSend(Name, action, target.NativeId, message.IdempotencyKey);
         var result = await SendCoreAsync(action, message, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("bridge.result", result.ToString());
+        activity?.SetTag("bridge.native_message_id", result.NativeMessageId);
         if (!result.Succeeded)
         {
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));

@@ -75,6 +75,7 @@ internal sealed class GlideSession(GlideConnector connector) : ISessionHandler
                     throw new SessionEndException(SessionEnd.Transient("the server closed the connection before its hello"));
                 }
 
+                ConnectorDiagnostics.FramesReceived.Add(1, ConnectorDiagnostics.Tag(connector.Name));
                 if (TryDecode(frame.Span, out var envelope) && envelope.Action == GlideActions.Hello)
                 {
                     try
@@ -98,6 +99,7 @@ internal sealed class GlideSession(GlideConnector connector) : ISessionHandler
         {
             GlideEncoder.Authenticate(request, seq, credential);
             await connection.SendAsync(request.WrittenMemory, FrameKind.Text, cancellationToken).ConfigureAwait(false);
+            ConnectorDiagnostics.FramesSent.Add(1, ConnectorDiagnostics.Tag(connector.Name));
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -125,6 +127,7 @@ internal sealed class GlideSession(GlideConnector connector) : ISessionHandler
                     throw Refused("the server closed the connection on authenticate (the credential is malformed: wrong ciphertext length)");
                 }
 
+                ConnectorDiagnostics.FramesReceived.Add(1, ConnectorDiagnostics.Tag(connector.Name));
                 if (!TryDecode(frame.Span, out var envelope) || envelope.Seq != seq)
                 {
                     continue;
@@ -226,6 +229,7 @@ internal sealed class GlideSession(GlideConnector connector) : ISessionHandler
                 using var frame = new GlideFrameBuffer(64);
                 GlideEncoder.ClientHeartbeat(frame, connector.NextSeq());
                 await connection.SendAsync(frame.WrittenMemory, FrameKind.Text, cancellationToken).ConfigureAwait(false);
+                ConnectorDiagnostics.FramesSent.Add(1, ConnectorDiagnostics.Tag(connector.Name));
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)

@@ -96,7 +96,9 @@ public sealed class RtmConnector : IConnector
                     RtmLog.AlreadyDelivered(Logger, Name, mid);
                 }
 
-                return SendResult.Sent(new RtmNativeId(type, target, Options.Uid, mid).ToString());
+                var sent = SendResult.Sent(new RtmNativeId(type, target, Options.Uid, mid).ToString());
+                activity?.SetTag("bridge.native_message_id", sent.NativeMessageId);
+                return sent;
             }
 
             result = (null, SendResult.Rejected(answer.ErrorText, answer.ErrorCode.ToString(CultureInfo.InvariantCulture)));

@@ -53,6 +53,9 @@ public sealed class SessionSupervisor
 
     public string Name => _name;
 
+    /// <summary>The connector name the reconnect counter is tagged with (default <see cref="Name"/>; a per-room supervisor names its connector).</summary>
+    public string? CounterConnector { get; init; }
+
     public ConnectorStatus Status => Volatile.Read(ref _status);
 
     /// <summary>The authenticated connection, or null while not connected.</summary>
@@ -101,7 +104,7 @@ public sealed class SessionSupervisor
             failures = wasStable || end.Kind != lastKind ? 1 : failures + 1;
             lastKind = end.Kind;
             Interlocked.Increment(ref _reconnects);
-            ConnectorDiagnostics.Reconnects.Add(1, new KeyValuePair<string, object?>("connector", _name));
+            ConnectorDiagnostics.Reconnects.Add(1, ConnectorDiagnostics.Tag(CounterConnector ?? _name));
             var delay = _policy.DelayFor(end.Kind, failures, _random);
             SetStatus(ToState(end.Kind), end.Reason);
             TransportLog.SessionEnded(_logger, _name, end.Kind, end.Reason, delay.TotalSeconds);

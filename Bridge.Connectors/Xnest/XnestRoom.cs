@@ -42,7 +42,10 @@ internal sealed class XnestRoom : ISessionHandler
             this,
             policy,
             Logger,
-            time);
+            time)
+        {
+            CounterConnector = connector,
+        };
     }
 
     public string Connector { get; }

@@ -3,34 +3,88 @@ using System.Text;
 
 namespace Bridge.Host.Demo;
 
-/// <summary>Counts and latencies per route (source → target) for the demo's summary table.</summary>
+/// <summary>
+/// Counts and latencies per route (source → target) for the demo's summary table. Deliveries are
+/// recorded from the backends' threads while the runner reads the totals, so every access holds a lock.
+/// </summary>
 public sealed class DemoStatistics
 {
+    private readonly Lock _gate = new();
     private readonly Dictionary<(string From, string To), List<double>> _latencies = [];
     private readonly Dictionary<(string From, string To), int> _sent = [];
     private readonly Dictionary<(string From, string To), int> _duplicates = [];
 
-    public void Sent(string from, string to) => _sent[(from, to)] = _sent.GetValueOrDefault((from, to)) + 1;
+    public void Sent(string from, string to)
+    {
+        lock (_gate)
+        {
+            _sent[(from, to)] = _sent.GetValueOrDefault((from, to)) + 1;
+        }
+    }
 
     public void Delivered(string from, string to, double milliseconds)
     {
-        if (!_latencies.TryGetValue((from, to), out var list))
+        lock (_gate)
         {
-            _latencies[(from, to)] = list = [];
-        }
+            if (!_latencies.TryGetValue((from, to), out var list))
+            {
+                _latencies[(from, to)] = list = [];
+            }
 
-        list.Add(milliseconds);
+            list.Add(milliseconds);
+        }
     }
 
-    public void Duplicate(string from, string to) => _duplicates[(from, to)] = _duplicates.GetValueOrDefault((from, to)) + 1;
+    public void Duplicate(string from, string to)
+    {
+        lock (_gate)
+        {
+            _duplicates[(from, to)] = _duplicates.GetValueOrDefault((from, to)) + 1;
+        }
+    }
 
-    public int TotalSent => _sent.Values.Sum();
+    public int TotalSent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sent.Values.Sum();
+            }
+        }
+    }
 
-    public int TotalDelivered => _latencies.Values.Sum(l => l.Count);
+    public int TotalDelivered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _latencies.Values.Sum(l => l.Count);
+            }
+        }
+    }
 
-    public int TotalDuplicates => _duplicates.Values.Sum();
+    public int TotalDuplicates
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _duplicates.Values.Sum();
+            }
+        }
+    }
 
     public string Table()
+    {
+        lock (_gate)
+        {
+            return TableLocked();
+        }
+    }
+
+    private string TableLocked()
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"{"route",-24} {"sent",6} {"delivered",10} {"duplicates",11} {"lost",6} {"p50 ms",8} {"p99 ms",8}");

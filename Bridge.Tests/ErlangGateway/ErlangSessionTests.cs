@@ -22,6 +22,19 @@ public class ErlangSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Connects_over_wss_at_the_wss_path_and_receives_pushes()
+    {
+        await using var h = await ErlangHarness.StartAsync(output);
+        await using var terminator = new TlsTerminator(h.Simulator.Port);
+        var connector = await h.RunConnectedAsync(h.Options(new Uri($"wss://127.0.0.1:{terminator.Port}/wss")) with { AllowUntrustedCertificate = true });
+        var msgId = await h.AliceSendsToBridgeAsync("over tls");
+        await Eventually.TrueAsync(() => h.Sink.Posted.Any(p => p.NativeMessageId == msgId), TimeSpan.FromSeconds(10), "the push arrived over wss");
+        Assert.Equal("over tls", h.Sink.Posted.Single(p => p.NativeMessageId == msgId).Body.Text);
+        Assert.True(terminator.Handshakes >= 1);
+        Assert.Equal(SessionState.Connected, connector.Status.State);
+    }
+
+    [Fact]
     public async Task Bad_password_is_bad_credentials_with_the_code_in_the_reason()
     {
         await using var h = await ErlangHarness.StartAsync(output);

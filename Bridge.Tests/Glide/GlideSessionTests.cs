@@ -21,6 +21,8 @@ public sealed class GlideSessionTests(ITestOutputHelper output)
         var connector = rig.Start(rig.Options());
         await GlideRig.ConnectedAsync(connector);
         Assert.True(rig.Sim.IsConnected(GlideRig.BridgeUid));
+        Assert.NotEmpty(rig.LogLines.Lines);
+        Assert.DoesNotContain(rig.LogLines.Lines, l => l.Contains("secret_key", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -190,6 +192,25 @@ public sealed class GlideSessionTests(ITestOutputHelper output)
 
     private static Task SendAsync(WebSocket socket, string json) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    [Fact]
+    public async Task The_simulator_acknowledges_a_group_message_before_the_echo_and_numbers_the_channel()
+    {
+        await using var rig = await GlideRig.StartAsync(output);
+        rig.Sim.CreateUser("1001");
+        rig.Sim.CreateUser("1002");
+        rig.Sim.CreateChannel("order");
+        rig.Sim.Subscribe("order", "1001");
+        rig.Sim.Subscribe("order", "1002");
+        rig.Sim.SendGroup("1001", "order", "first", cliMid: "o1");
+        rig.Sim.SendGroup("1001", "order", "second", cliMid: "o2");
+
+        var sender = rig.Sim.Received("1001").Where(r => r.Action is GlideActions.AckMessage or GlideActions.Group).Select(r => r.Action).ToList();
+        Assert.Equal([GlideActions.AckMessage, GlideActions.Group, GlideActions.AckMessage, GlideActions.Group], sender);
+        var seqs = rig.Sim.Received("1002", GlideActions.Group).Select(r => System.Text.Json.JsonDocument.Parse(r.Data!).RootElement.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(2, seqs.Count);
+        Assert.Equal(seqs[0] + 1, seqs[1]);
+    }
 
     [Fact]
     public async Task A_server_restart_is_followed_by_a_new_session()

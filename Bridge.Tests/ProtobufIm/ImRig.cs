@@ -62,9 +62,9 @@ internal sealed class ImRig : IAsyncDisposable
         };
 
     /// <summary>Starts a connector (a new instance each time, sharing sink and cursor store).</summary>
-    public ProtobufImConnector Run(ProtobufImOptions? options = null, IInboundSink? sink = null)
+    public ProtobufImConnector Run(ProtobufImOptions? options = null, IInboundSink? sink = null, string name = "pbim")
     {
-        var context = new ConnectorContext("pbim", [], Cursors, _loggers, TimeProvider.System);
+        var context = new ConnectorContext(name, [], Cursors, _loggers, TimeProvider.System);
         Connector = new ProtobufImConnector(context, options ?? Options());
         _stop = new CancellationTokenSource();
         _run = Connector.RunAsync(sink ?? Sink, _stop.Token);
@@ -72,9 +72,9 @@ internal sealed class ImRig : IAsyncDisposable
     }
 
     /// <summary>Starts a connector and waits until its first catch-up is done.</summary>
-    public async Task<ProtobufImConnector> RunConnectedAsync(ProtobufImOptions? options = null, IInboundSink? sink = null)
+    public async Task<ProtobufImConnector> RunConnectedAsync(ProtobufImOptions? options = null, IInboundSink? sink = null, string name = "pbim")
     {
-        var connector = Run(options, sink);
+        var connector = Run(options, sink, name);
         await Eventually.TrueAsync(() => connector.CompletedCatchUps > 0, TimeSpan.FromSeconds(10), "the connector authenticated and caught up");
         return connector;
     }

@@ -63,6 +63,19 @@ public sealed class RtmConnectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_broadcast_push_becomes_an_event_on_room_broadcast_and_is_answered()
+    {
+        await using var rig = await RtmRig.StartAsync(output);
+        var sent = (await rig.Simulator.SendAsync(RtmRig.Alice, RtmConversationType.Broadcast, 0, "to everyone")).Message!;
+        var posted = (await rig.Sink.WaitForAsync<MessagePosted>(1))[0];
+        await Eventually.TrueAsync(() => rig.Simulator.ClientAnswers.Any(a => a.Method == RtmMethods.PushBroadcastMsg), TimeSpan.FromSeconds(5), "the broadcast push was answered");
+        Assert.Equal(new EndpointRef("rtm", EndpointKind.Room, "broadcast"), posted.Conversation);
+        Assert.Equal((Id(RtmRig.Alice), "to everyone"), (posted.Sender.NativeUserId, posted.Body.Text));
+        Assert.Equal($"4:0:{RtmRig.Alice}:{sent.Mid}", posted.NativeMessageId);
+        Assert.Equal(0, rig.Simulator.UnansweredPushes(RtmRig.BridgeUid));
+    }
+
+    [Fact]
     public async Task The_bridge_accounts_own_messages_are_answered_and_not_relayed_and_origin_markers_keep_the_event_id()
     {
         await using var rig = await RtmRig.StartAsync(output, simulatorOptions: new RtmSimulatorOptions { PingInterval = null, EchoToSender = true });

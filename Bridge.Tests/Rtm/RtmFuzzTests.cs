@@ -1,3 +1,4 @@
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Rtm;
 using Bridge.Connectors.Rtm.Fpnn;
 using Bridge.Connectors.Rtm.MsgPack;
@@ -128,28 +129,65 @@ public sealed class RtmFuzzTests(ITestOutputHelper output)
         Assert.Equal(0, decoder.PendingBytes);
     }
 
+    /// <summary>
+    /// FPNN cannot resynchronise a stream, so a malformed packet closes the connection and the session
+    /// reconnects (protocols/rtm.md). To put 10,000 frames through live sessions, each round sends
+    /// 99 valid pushes and then one random or mutated frame, and waits until the session has read
+    /// them (the connector's own frame counter) or has ended; frames sent to a session that a malformed
+    /// frame already ended are not counted. Rounds go on until the sessions read 10,000 fuzz frames.
+    /// </summary>
     [Fact]
     public async Task A_live_session_fed_ten_thousand_random_and_mutated_frames_keeps_recovering()
     {
-        await using var rig = await RtmRig.StartAsync(output, simulatorOptions: new RtmSimulatorOptions { PingInterval = null });
+        const string name = "rtm-live-fuzz";
+        const int perRound = 100;
+        const int target = 10_000;
+        using var telemetry = new ConnectorTelemetry(name);
+        await using var rig = await RtmRig.StartSimulatorAsync(output, new RtmSimulatorOptions { PingInterval = null });
+        var room = new EndpointRef(name, EndpointKind.Room, RtmRig.Room.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var context = new ConnectorContext(name, [room], rig.Cursors, rig.Logging.Factory, TimeProvider.System);
+        await using var connector = new RtmConnector(context, RtmRig.DefaultOptions(rig.Simulator.Url) with { CatchUpLimit = 0 });
+        var sink = new RecordingSink();
+        using var stop = new CancellationTokenSource();
+        var run = connector.RunAsync(sink, stop.Token);
+        await Eventually.TrueAsync(() => connector.Status.IsConnected && rig.Simulator.InRoom(RtmRig.BridgeUid, RtmRig.Room), TimeSpan.FromSeconds(10), "logged in");
+        var fuzzRead = 0L;
+        var noise = 0;
         var random = new Random(9);
-        const int rounds = 25;
-        const int perRound = 400;
-        for (var round = 0; round < rounds; round++)
+        for (var round = 0; fuzzRead < target && round < 5 * target / perRound; round++)
         {
-            await rig.WaitConnectedAsync($"the session recovered before round {round}");
-            var frames = Enumerable.Range(0, perRound).Select(_ => random.Next(4) == 0 ? ValidPush(random) : Mutate(ValidPush(random), random)).ToList();
-            foreach (var frame in frames)
+            // Every malformed frame is counted as an error before it ends its session: wait for the next session.
+            await Eventually.TrueAsync(() => telemetry.Reconnects >= telemetry.Errors && connector.Status.IsConnected && rig.Simulator.InRoom(RtmRig.BridgeUid, RtmRig.Room), TimeSpan.FromSeconds(10), $"the session recovered before round {round}");
+            var before = telemetry.FramesReceived;
+            var reconnectsBefore = telemetry.Reconnects;
+            for (var i = 0; i < perRound - 1; i++)
             {
-                await rig.Simulator.SendRawAsync(RtmRig.BridgeUid, frame);
+                await rig.Simulator.SendRawAsync(RtmRig.BridgeUid, ValidPush(random));
             }
+
+            await rig.Simulator.SendRawAsync(RtmRig.BridgeUid, random.Next(2) == 0 ? Mutate(ValidPush(random), random) : RandomBytes(random));
+            noise++;
+            await Eventually.TrueAsync(() => telemetry.FramesReceived >= before + perRound || telemetry.Reconnects > reconnectsBefore, TimeSpan.FromSeconds(10), $"the session read round {round} or ended");
+            await Task.Delay(20); // a truncated packet waits for bytes; a readable mutation ends nothing
+            fuzzRead += Math.Min(perRound, telemetry.FramesReceived - before);
         }
 
-        await rig.WaitConnectedAsync("the session recovered after the fuzzing");
+        await Eventually.TrueAsync(() => telemetry.Reconnects >= telemetry.Errors && connector.Status.IsConnected && rig.Simulator.InRoom(RtmRig.BridgeUid, RtmRig.Room), TimeSpan.FromSeconds(10), "the session recovered after the fuzzing");
         await rig.Simulator.SendAsync(RtmRig.Alice, RtmConversationType.Room, RtmRig.Room, "still works");
-        await Eventually.TrueAsync(() => rig.Sink.Posted.Any(p => p.Body.Text == "still works"), TimeSpan.FromSeconds(10), "a normal push arrives after the fuzzing");
-        output.WriteLine($"reconnects: {rig.Connector.Reconnects}");
-        Assert.True(rig.Connector.Reconnects >= 1);
-        Assert.True(rig.Connector.Status.IsConnected);
+        await Eventually.TrueAsync(() => sink.Posted.Any(p => p.Body.Text == "still works"), TimeSpan.FromSeconds(10), "a normal push arrives after the fuzzing");
+        output.WriteLine($"fuzz frames read by live sessions {fuzzRead} ({noise} of them random or mutated), errors {telemetry.Errors}, reconnects {telemetry.Reconnects}, frames sent {telemetry.FramesSent}, posted {sink.Posted.Count}");
+        Assert.True(fuzzRead >= target, $"only {fuzzRead} fuzz frames reached a live session");
+        Assert.True(telemetry.Errors >= 1 && telemetry.Reconnects >= 1, "malformed frames were reported and reconnected");
+        Assert.True(telemetry.Reconnects <= noise, $"{telemetry.Reconnects} reconnects for {noise} random or mutated frames: only a malformed frame ends a session");
+        Assert.True(telemetry.FramesSent >= target * 9 / 10, $"the valid pushes between the noise were answered ({telemetry.FramesSent} frames sent)");
+        await stop.CancelAsync();
+        await run;
+    }
+
+    private static byte[] RandomBytes(Random random)
+    {
+        var bytes = new byte[random.Next(1, 200)];
+        random.NextBytes(bytes);
+        return bytes;
     }
 }

@@ -18,6 +18,8 @@ public sealed class RtmSessionTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => rig.Simulator.ClientAnswers.Count(a => a.Method == "ping" && a.Uid == RtmRig.BridgeUid) >= 3, TimeSpan.FromSeconds(5), "three pings were answered");
         Assert.All(rig.Simulator.ClientAnswers, a => Assert.Equal(0, a.Status));
         Assert.Equal(1, rig.Simulator.Logins);
+        Assert.NotEmpty(rig.Logging.Provider.Lines);
+        Assert.DoesNotContain(rig.Logging.Provider.Lines, l => l.Contains(RtmRig.BridgeToken, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -101,4 +101,55 @@ public sealed class RtmSimulatorTests(ITestOutputHelper output)
         var unknown = FpnnPacketWriter.Quest("nosuch", 7);
         Assert.Equal(20004, (await CallAsync(unknown)).ErrorCode);
     }
+
+    [Fact]
+    public async Task Pushes_are_twoway_quests_with_seqs_from_1_and_the_switch_repushes_unanswered_ones()
+    {
+        await using var simulator = new RtmSimulator(new RtmSimulatorOptions { PingInterval = null, RepushUnanswered = TimeSpan.FromSeconds(1) });
+        simulator.AddUser(1, "t");
+        simulator.AddUser(2, "u");
+        await simulator.StartAsync();
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(simulator.Url, CancellationToken.None);
+
+        async Task<(FpnnPacketKind Kind, uint Seq, string Method, RtmPush Push)> ReceiveAsync()
+        {
+            var buffer = new byte[4096];
+            using var timeout = new CancellationTokenSource(TestTimeouts.Scale(TimeSpan.FromSeconds(5)));
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            return Read(buffer.AsSpan(0, result.Count));
+        }
+
+        static (FpnnPacketKind, uint, string, RtmPush) Read(ReadOnlySpan<byte> bytes)
+        {
+            Assert.Equal(FpnnDecodeStatus.Complete, FpnnDecoder.TryDecode(bytes, 1 << 20, out var packet, out _, out _));
+            var method = packet.Kind == FpnnPacketKind.Answer ? string.Empty : System.Text.Encoding.UTF8.GetString(packet.Method);
+            var push = default(RtmPush);
+            Assert.True(method != "pushmsg" || RtmPushDecoder.TryDecode(RtmConversationType.P2P, packet.Payload, out push, out _));
+            return (packet.Kind, packet.Seq, method, push);
+        }
+
+        using (var auth = RtmQuests.Auth(1, 1000012, 1, "t", null, null))
+        {
+            await socket.SendAsync(auth.Complete(), System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+
+        Assert.Equal(FpnnPacketKind.Answer, (await ReceiveAsync()).Kind);
+        var sent = (await simulator.SendAsync(2, RtmConversationType.P2P, 1, "answer me")).Message!;
+
+        var first = await ReceiveAsync();
+        Assert.Equal((FpnnPacketKind.TwoWay, 1u, "pushmsg"), (first.Kind, first.Seq, first.Method));
+        Assert.Equal((sent.Mid, "answer me"), (first.Push.Mid, first.Push.Msg));
+
+        // Not answered: the same push comes again with the next seq of this connection.
+        var again = await ReceiveAsync();
+        Assert.Equal((FpnnPacketKind.TwoWay, 2u, "pushmsg"), (again.Kind, again.Seq, again.Method));
+        Assert.Equal(sent.Mid, again.Push.Mid);
+
+        await socket.SendAsync(FpnnPacketWriter.EmptyAnswer(2), System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+        // Answered: nothing more comes (the first copy is not pushed a third time).
+        using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(1500));
+        var buffer = new byte[4096];
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await socket.ReceiveAsync(buffer, quiet.Token));
+    }
 }

@@ -15,6 +15,21 @@ public class XnestConnectorRecoveryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_room_session_runs_over_wss()
+    {
+        await using var sim = new XnestSimulator();
+        await sim.StartAsync();
+        await using var terminator = new TlsTerminator(sim.Port);
+        var url = new Uri($"wss://127.0.0.1:{terminator.Port}{sim.BaseUrl.AbsolutePath}");
+        await using var rig = await XnestRig.StartAsync(output, ["tls"], o => o with { Url = url, AllowUntrustedCertificate = true }, sim);
+        sim.AddMember("tls", "alice").Send("over tls");
+        Assert.Equal("over tls", (await rig.Recorded.WaitForAsync<MessagePosted>(1))[0].Body.Text);
+        var result = await rig.Connector.SendAsync(XnestRig.Message(XnestRig.RoomRef("tls"), "back over tls"), default);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.True(terminator.Handshakes >= 1);
+    }
+
+    [Fact]
     public async Task After_a_reconnect_the_history_replay_passes_only_what_was_missed_and_nothing_twice()
     {
         await using var rig = await XnestRig.StartAsync(output, ["re"]);
