@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace Bridge.Benchmarks.Relay;
+
+/// <summary>The relay benchmark's knobs, from the command line (see <see cref="Usage"/>).</summary>
+public sealed class BenchSettings
+{
+    public string RabbitHost { get; set; } = "127.0.0.1";
+
+    public int RabbitPort { get; set; } = 5672;
+
+    /// <summary>Messages injected per scenario in the saturation phase.</summary>
+    public int Messages { get; set; } = 10_000;
+
+    /// <summary>Offered rate of the paced (latency) phase, messages per second; 0 skips it.</summary>
+    public double Rate { get; set; } = 1000;
+
+    public double RateSeconds { get; set; } = 5;
+
+    public int WarmupMessages { get; set; } = 300;
+
+    /// <summary>At most this many injected messages not yet delivered everywhere, at saturation.</summary>
+    public int Window { get; set; } = 2000;
+
+    public int Rooms { get; set; } = 100;
+
+    public IReadOnlyList<int> Payloads { get; set; } = [100];
+
+    /// <summary>quick (default), full (the scaling matrix), or baseline (raw broker only).</summary>
+    public string Matrix { get; set; } = "quick";
+
+    /// <summary>Extra <c>bus:</c> keys for the bridge, e.g. <c>prefetch: 128</c>.</summary>
+    public List<string> BusOverrides { get; } = [];
+
+    public int Prefetch { get; set; } = 64;
+
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    public string? Only { get; set; }
+
+    public const string Usage = """
+        relay [options]     end-to-end relay benchmark against a raw RabbitMQ baseline
+          --rabbitmq HOST:PORT   broker (default 127.0.0.1:5672; env BRIDGE_BENCH_RABBITMQ_URL host:port also works)
+          --messages N           messages injected per scenario at saturation (default 10000)
+          --rate R               offered rate of the latency phase, msg/s (default 1000; 0 skips)
+          --rate-seconds S       length of the latency phase (default 5)
+          --rooms N              mirrored rooms in the main scenarios (default 100)
+          --payloads 100,4096    payload sizes in bytes for the baseline and main scenarios (default 100)
+          --window N             in-flight messages at saturation (default 2000)
+          --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
+          --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)
+          --bus KEY=VALUE        extra bus setting for the bridge, e.g. --bus prefetch=128 (repeatable)
+        """;
+
+    public static BenchSettings Parse(IReadOnlyList<string> args)
+    {
+        var s = new BenchSettings();
+        if (Environment.GetEnvironmentVariable("BRIDGE_BENCH_RABBITMQ") is { Length: > 0 } env)
+        {
+            s.SetBroker(env);
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--rabbitmq": s.SetBroker(Next()); break;
+                case "--messages": s.Messages = Int(Next()); break;
+                case "--rate": s.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--rate-seconds": s.RateSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--rooms": s.Rooms = Int(Next()); break;
+                case "--payloads": s.Payloads = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Int).ToArray(); break;
+                case "--window": s.Window = Int(Next()); break;
+                case "--quick": s.Matrix = "quick"; break;
+                case "--full": s.Matrix = "full"; break;
+                case "--baseline-only": s.Matrix = "baseline"; break;
+                case "--only": s.Only = Next(); break;
+                case "--bus":
+                    var kv = Next().Split('=', 2);
+                    if (kv.Length != 2)
+                    {
+                        throw new ArgumentException("--bus takes KEY=VALUE");
+                    }
+
+                    s.BusOverrides.Add($"{kv[0]}: {kv[1]}");
+                    if (kv[0] == "prefetch")
+                    {
+                        s.Prefetch = Int(kv[1]);
+                    }
+
+                    break;
+                default: throw new ArgumentException($"unknown option '{args[i]}'");
+            }
+        }
+
+        return s;
+    }
+
+    private void SetBroker(string value)
+    {
+        var parts = value.Split(':');
+        RabbitHost = parts[0];
+        if (parts.Length > 1)
+        {
+            RabbitPort = Int(parts[1]);
+        }
+    }
+
+    private static int Int(string text) => int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
+}
