@@ -83,7 +83,7 @@ public sealed class RawBrokerBaseline(BenchSettings settings, int payload, TextW
             await Task.WhenAll(pending).ConfigureAwait(false);
             var result = r.Result();
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase == "p" ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms"));
+                $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms"));
             return result;
 
             async Task Publish(byte[] body)
@@ -100,10 +100,10 @@ public sealed class RawBrokerBaseline(BenchSettings settings, int payload, TextW
         }
 
         await Phase("w", settings.WarmupMessages, null).ConfigureAwait(false);
-        PhaseResult? paced = null;
-        if (settings.Rate > 0 && settings.RateSeconds > 0)
+        var paced = new List<PhaseResult>();
+        foreach (var rate in settings.Rates)
         {
-            paced = await Phase("p", (int)(settings.Rate * settings.RateSeconds), settings.Rate).ConfigureAwait(false);
+            paced.Add(await Phase($"p{paced.Count}", (int)(rate * settings.RateSeconds), rate).ConfigureAwait(false));
         }
 
         var saturation = await Phase("s", settings.Messages, null).ConfigureAwait(false);

@@ -10,12 +10,12 @@ public sealed class BenchSettings
     public int RabbitPort { get; set; } = 5672;
 
     /// <summary>Messages injected per scenario in the saturation phase.</summary>
-    public int Messages { get; set; } = 10_000;
+    public int Messages { get; set; } = 4_000;
 
-    /// <summary>Offered rate of the paced (latency) phase, messages per second; 0 skips it.</summary>
-    public double Rate { get; set; } = 1000;
+    /// <summary>Offered rates of the paced (latency) phases, messages per second; empty skips them.</summary>
+    public IReadOnlyList<double> Rates { get; set; } = [100, 1000];
 
-    public double RateSeconds { get; set; } = 5;
+    public double RateSeconds { get; set; } = 3;
 
     public int WarmupMessages { get; set; } = 300;
 
@@ -40,17 +40,21 @@ public sealed class BenchSettings
 
     public string? Only { get; set; }
 
+    /// <summary>The bridge's SQLite file; default a fresh file per scenario. <c>:memory:</c> takes the disk out, for diagnosis.</summary>
+    public string? StorePath { get; set; }
+
     public const string Usage = """
         relay [options]     end-to-end relay benchmark against a raw RabbitMQ baseline
           --rabbitmq HOST:PORT   broker (default 127.0.0.1:5672; env BRIDGE_BENCH_RABBITMQ_URL host:port also works)
-          --messages N           messages injected per scenario at saturation (default 10000)
-          --rate R               offered rate of the latency phase, msg/s (default 1000; 0 skips)
-          --rate-seconds S       length of the latency phase (default 5)
+          --messages N           deliveries per scenario at saturation (default 4000; divided among the targets)
+          --rates R1,R2          offered rates of the latency phases, msg/s (default 100,1000; 0 skips)
+          --rate-seconds S       length of each latency phase (default 3)
           --rooms N              mirrored rooms in the main scenarios (default 100)
           --payloads 100,4096    payload sizes in bytes for the baseline and main scenarios (default 100)
           --window N             in-flight messages at saturation (default 2000)
           --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
           --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)
+          --store-path PATH      the bridge's SQLite file (default: a fresh one per scenario; :memory: for diagnosis)
           --bus KEY=VALUE        extra bus setting for the bridge, e.g. --bus prefetch=128 (repeatable)
         """;
 
@@ -69,7 +73,7 @@ public sealed class BenchSettings
             {
                 case "--rabbitmq": s.SetBroker(Next()); break;
                 case "--messages": s.Messages = Int(Next()); break;
-                case "--rate": s.Rate = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--rate" or "--rates": s.Rates = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => double.Parse(r, CultureInfo.InvariantCulture)).Where(r => r > 0).ToArray(); break;
                 case "--rate-seconds": s.RateSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--rooms": s.Rooms = Int(Next()); break;
                 case "--payloads": s.Payloads = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Int).ToArray(); break;
@@ -78,6 +82,7 @@ public sealed class BenchSettings
                 case "--full": s.Matrix = "full"; break;
                 case "--baseline-only": s.Matrix = "baseline"; break;
                 case "--only": s.Only = Next(); break;
+                case "--store-path": s.StorePath = Next(); break;
                 case "--bus":
                     var kv = Next().Split('=', 2);
                     if (kv.Length != 2)

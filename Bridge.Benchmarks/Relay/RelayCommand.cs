@@ -36,7 +36,7 @@ public static class RelayCommand
         var clock = Stopwatch.StartNew();
         var specs = Scenarios(settings).Where(s => settings.Only is null || s.Label.Contains(settings.Only, StringComparison.OrdinalIgnoreCase)).ToList();
         var baselinePayloads = settings.Matrix == "full" ? settings.Payloads.Union(PayloadSizes).Distinct() : settings.Payloads;
-        log.WriteLine($"relay benchmark: broker {settings.RabbitHost}:{settings.RabbitPort}, {settings.Messages} messages at saturation, {settings.Rate}/s for {settings.RateSeconds} s, {specs.Count} scenarios ({settings.Matrix})");
+        log.WriteLine($"relay benchmark: broker {settings.RabbitHost}:{settings.RabbitPort}, {settings.Messages} deliveries at saturation, {string.Join(" and ", settings.Rates)}/s for {settings.RateSeconds} s each, {specs.Count} scenarios ({settings.Matrix})");
         var results = new List<RelayResult>();
         foreach (var payload in baselinePayloads.Where(p => specs.Any(s => s.Payload == p) || settings.Matrix == "baseline"))
         {

@@ -15,7 +15,11 @@ public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string
 }
 
 /// <summary>What a relay scenario measured.</summary>
-public sealed record RelayResult(RelaySpec Spec, PhaseResult? Paced, PhaseResult Saturation, long RssBytes, long PeakRssBytes, string? Error = null);
+public sealed record RelayResult(RelaySpec Spec, IReadOnlyList<PhaseResult> Paced, PhaseResult Saturation, long RssBytes, long PeakRssBytes, string? Error = null)
+{
+    /// <summary>The bridge's CPU time per delivery at saturation, in microseconds (0 when not measured).</summary>
+    public double CpuMicrosPerDelivery { get; init; }
+}
 
 /// <summary>Starts the simulators and the bridge (its own process, RabbitMQ bus, SQLite store), runs the phases, stops everything.</summary>
 public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWriter log)
@@ -50,17 +54,23 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
                 return Failed($"warm-up lost {warmup.Lost} of {warmup.Expected}; bridge output:\n{Tail(bridge.Output)}");
             }
 
-            PhaseResult? paced = null;
-            if (settings.Rate > 0 && settings.RateSeconds > 0)
+            var paced = new List<PhaseResult>();
+            foreach (var rate in settings.Rates)
             {
-                paced = await PhaseAsync("p", receivers, source, (int)(settings.Rate * settings.RateSeconds), settings.Rate, cancellationToken).ConfigureAwait(false);
+                paced.Add(await PhaseAsync($"p{paced.Count}", receivers, source, (int)(rate * settings.RateSeconds), rate, cancellationToken).ConfigureAwait(false));
             }
 
             bridge.ResetPeak();
-            var saturation = await PhaseAsync("s", receivers, source, settings.Messages, rate: null, cancellationToken).ConfigureAwait(false);
+            var cpuBefore = bridge.CpuTime();
+            var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, settings.Messages / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
+            var cpu = bridge.CpuTime() - cpuBefore;
             var rss = bridge.Rss();
             var peak = Math.Max(bridge.PeakSampledRss, rss);
-            return new RelayResult(spec, paced, saturation, rss, peak);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: bridge CPU {cpu.TotalSeconds:0.0} s for {saturation.Delivered} deliveries, RSS {rss / 1048576.0:0} MB (peak {peak / 1048576.0:0} MB)"));
+            return new RelayResult(spec, paced, saturation, rss, peak)
+            {
+                CpuMicrosPerDelivery = saturation.Delivered == 0 ? 0 : cpu.TotalMicroseconds / saturation.Delivered,
+            };
         }
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException)
         {
@@ -88,7 +98,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
     {
         var none = new PhaseResult(0, 0, 0, 0, 0, double.NaN, double.NaN, double.NaN, double.NaN);
         log.WriteLine($"  !! {spec.Label}: {error}");
-        return new RelayResult(spec, null, none, 0, 0, error.Split('\n')[0]);
+        return new RelayResult(spec, [], none, 0, 0, error.Split('\n')[0]);
     }
 
     private async Task<PhaseResult> PhaseAsync(string phase, IReadOnlyList<IBenchBackend> receivers, IBenchBackend source, int messages, double? rate, CancellationToken cancellationToken)
@@ -103,7 +113,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
         await LoadDriver.RunAsync(recorder, source.SendAsync, spec.Rooms, spec.Payload, rate, settings.Window, settings.IdleTimeout, cancellationToken).ConfigureAwait(false);
         var result = recorder.Result();
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase == "p" ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}"));
+            $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}"));
         return result;
     }
 
@@ -120,7 +130,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {extra}");
         }
 
-        sb.AppendLine(CultureInfo.InvariantCulture, $"store: {{ provider: sqlite, path: \"{Path.Combine(directory, "bridge.db")}\" }}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"store: {{ provider: sqlite, path: \"{settings.StorePath ?? Path.Combine(directory, "bridge.db")}\" }}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"health: {{ port: {healthPort} }}");
         sb.AppendLine("telemetry: { enabled: false }");
         sb.AppendLine("connectors:");

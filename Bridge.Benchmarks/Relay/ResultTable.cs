@@ -10,9 +10,10 @@ public static class ResultTable
     public static string Render(IReadOnlyList<RelayResult> results, BenchSettings settings)
     {
         var sb = new StringBuilder();
-        var rate = settings.Rate.ToString("0", CultureInfo.InvariantCulture);
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| scenario | connectors | rooms | payload | saturation msg/s | vs raw | saturation p50 / p99 ms | @{rate}/s p50 / p95 / p99 / max ms | bridge RSS MB (end / peak) | lost / dup |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var rates = string.Concat(settings.Rates.Select(r => string.Create(CultureInfo.InvariantCulture, $" @{r:0}/s p50 / p95 / p99 / max ms |")));
+        var rateAligns = string.Concat(settings.Rates.Select(_ => "---:|"));
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| scenario | connectors | rooms | payload | saturation msg/s | vs raw | saturation p50 / p99 ms |{rates} bridge CPU µs / delivery | bridge RSS MB (end / peak) | lost / dup |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"|---|---:|---:|---:|---:|---:|---:|{rateAligns}---:|---:|---:|");
         foreach (var r in results)
         {
             var s = r.Saturation;
@@ -20,15 +21,16 @@ public static class ResultTable
             var ratio = r.Spec.Source == "raw" || raw is null || raw.Saturation.DeliveriesPerSecond == 0
                 ? "—"
                 : (s.DeliveriesPerSecond / raw.Saturation.DeliveriesPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
-            var paced = r.Paced is { } p ? $"{F(p.P50)} / {F(p.P95)} / {F(p.P99)} / {F(p.Max)}" : "—";
+            var paced = string.Concat(settings.Rates.Select((_, i) => i < r.Paced.Count ? $" {F(r.Paced[i].P50)} / {F(r.Paced[i].P95)} / {F(r.Paced[i].P99)} / {F(r.Paced[i].Max)} |" : " — |"));
+            var cpu = r.CpuMicrosPerDelivery > 0 ? r.CpuMicrosPerDelivery.ToString("0", CultureInfo.InvariantCulture) : "—";
             var rss = r.Spec.Source == "raw" ? "—" : $"{Mb(r.RssBytes)} / {Mb(r.PeakRssBytes)}";
-            var lost = r.Paced is { } pp ? pp.Lost + s.Lost : s.Lost;
-            var dup = (r.Paced?.Duplicates ?? 0) + s.Duplicates;
+            var lost = r.Paced.Sum(p => p.Lost) + s.Lost;
+            var dup = r.Paced.Sum(p => p.Duplicates) + s.Duplicates;
             var connectors = r.Spec.Source == "raw" ? "—" : r.Spec.Connectors.ToString(CultureInfo.InvariantCulture);
             var rooms = r.Spec.Source == "raw" ? "—" : r.Spec.Rooms.ToString(CultureInfo.InvariantCulture);
             var label = r.Error is null ? r.Spec.Label : $"{r.Spec.Label} (failed: {r.Error})";
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {label} | {connectors} | {rooms} | {RawBrokerBaseline.Size(r.Spec.Payload)} | {s.DeliveriesPerSecond:0} | {ratio} | {F(s.P50)} / {F(s.P99)} | {paced} | {rss} | {lost} / {dup} |");
+                $"| {label} | {connectors} | {rooms} | {RawBrokerBaseline.Size(r.Spec.Payload)} | {s.DeliveriesPerSecond:0} | {ratio} | {F(s.P50)} / {F(s.P99)} |{paced} {cpu} | {rss} | {lost} / {dup} |");
         }
 
         return sb.ToString();
