@@ -64,6 +64,11 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             var cpuBefore = bridge.CpuTime();
             var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, settings.Messages / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
             var cpu = bridge.CpuTime() - cpuBefore;
+            if (saturation.Lost > 0 || paced.Any(p => p.Lost > 0))
+            {
+                log.WriteLine($"  {spec.Label}: messages were lost; the bridge's log (tail):\n{Tail(bridge.Output)}");
+            }
+
             var rss = bridge.Rss();
             var peak = Math.Max(bridge.PeakSampledRss, rss);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: bridge CPU {cpu.TotalSeconds:0.0} s for {saturation.Delivered} deliveries, RSS {rss / 1048576.0:0} MB (peak {peak / 1048576.0:0} MB)"));
