@@ -17,7 +17,10 @@ public sealed class BenchSettings
 
     public double RateSeconds { get; set; } = 3;
 
-    public int WarmupMessages { get; set; } = 300;
+    /// <summary>Messages sent before measuring, paced at <see cref="WarmupRate"/> (the bridge's JIT settles).</summary>
+    public int WarmupMessages { get; set; } = 800;
+
+    public double WarmupRate { get; set; } = 200;
 
     /// <summary>At most this many injected messages not yet delivered everywhere, at saturation.</summary>
     public int Window { get; set; } = 2000;
@@ -34,7 +37,7 @@ public sealed class BenchSettings
 
     public int Prefetch { get; set; } = 64;
 
-    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(120);
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(300);
 
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
@@ -51,7 +54,8 @@ public sealed class BenchSettings
           --rate-seconds S       length of each latency phase (default 3)
           --rooms N              mirrored rooms in the main scenarios (default 100)
           --payloads 100,4096    payload sizes in bytes for the baseline and main scenarios (default 100)
-          --window N             in-flight messages at saturation (default 2000)
+          --window N             in-flight messages at saturation (default 2000; 400 when protobuf-IM is the source)
+          --warmup N             messages sent at 200/s before measuring (default 800)
           --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
           --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)
           --store-path PATH      the bridge's SQLite file (default: a fresh one per scenario; :memory: for diagnosis)
@@ -78,6 +82,7 @@ public sealed class BenchSettings
                 case "--rooms": s.Rooms = Int(Next()); break;
                 case "--payloads": s.Payloads = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Int).ToArray(); break;
                 case "--window": s.Window = Int(Next()); break;
+                case "--warmup": s.WarmupMessages = Int(Next()); break;
                 case "--quick": s.Matrix = "quick"; break;
                 case "--full": s.Matrix = "full"; break;
                 case "--baseline-only": s.Matrix = "baseline"; break;

@@ -194,10 +194,12 @@ public sealed class BridgeProcess : IAsyncDisposable
 
         lock (_output)
         {
-            if (_output.Length < 200_000)
+            if (_output.Length > 200_000)
             {
-                _output.AppendLine(line);
+                _output.Remove(0, 100_000); // keep the latest lines
             }
+
+            _output.AppendLine(line);
         }
     }
 }

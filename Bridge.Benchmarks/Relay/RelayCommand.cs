@@ -62,12 +62,13 @@ public static class RelayCommand
     {
         var payload = s.Payloads[0];
         string[] others = ["pbim", "rtm", "glide", "xnest"];
+        // protobuf-IM takes any size; RTM (32 KB) and xnest (64 KB) cap what the bridge sends them.
         foreach (var p in s.Payloads)
         {
-            yield return new RelaySpec($"erl -> rtm {RawBrokerBaseline.Size(p)}", "erl", ["rtm"], s.Rooms, p);
+            yield return new RelaySpec($"erl -> pbim {RawBrokerBaseline.Size(p)}", "erl", ["pbim"], s.Rooms, p);
         }
 
-        foreach (var target in others.Where(t => t != "rtm"))
+        foreach (var target in others.Where(t => t != "pbim"))
         {
             yield return new RelaySpec($"erl -> {target}", "erl", [target], s.Rooms, payload);
         }
@@ -88,7 +89,7 @@ public static class RelayCommand
         yield return new RelaySpec("backends 5: erl -> 4 others", "erl", others, s.Rooms, payload);
         foreach (var p in PayloadSizes.Where(p => !s.Payloads.Contains(p)))
         {
-            yield return new RelaySpec($"erl -> rtm {RawBrokerBaseline.Size(p)}", "erl", ["rtm"], s.Rooms, p);
+            yield return new RelaySpec($"erl -> pbim {RawBrokerBaseline.Size(p)}", "erl", ["pbim"], s.Rooms, p);
         }
     }
 }

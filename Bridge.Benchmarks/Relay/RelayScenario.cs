@@ -48,7 +48,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             await File.WriteAllTextAsync(configPath, Config(directory.FullName, healthPort, source, targets), cancellationToken).ConfigureAwait(false);
             await using var bridge = await BridgeProcess.StartAsync(configPath, healthPort, settings.ReadyTimeout, cancellationToken).ConfigureAwait(false);
 
-            var warmup = await PhaseAsync("w", receivers, source, Math.Min(settings.WarmupMessages, 50 * spec.Rooms + settings.WarmupMessages), rate: null, cancellationToken).ConfigureAwait(false);
+            var warmup = await PhaseAsync("w", receivers, source, settings.WarmupMessages, settings.WarmupRate, cancellationToken).ConfigureAwait(false);
             if (warmup.Lost > 0)
             {
                 return Failed($"warm-up lost {warmup.Lost} of {warmup.Expected}; bridge output:\n{Tail(bridge.Output)}");
@@ -115,7 +115,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             receivers[i].Arrived = text => recorder.Arrived(index, text);
         }
 
-        await LoadDriver.RunAsync(recorder, source.SendAsync, spec.Rooms, spec.Payload, rate, settings.Window, settings.IdleTimeout, cancellationToken).ConfigureAwait(false);
+        await LoadDriver.RunAsync(recorder, source.SendAsync, spec.Rooms, spec.Payload, rate, Math.Min(settings.Window, source.MaxSourceWindow ?? int.MaxValue), settings.IdleTimeout, cancellationToken).ConfigureAwait(false);
         var result = recorder.Result();
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}"));

@@ -12,6 +12,13 @@ public sealed class ProtobufImBenchBackend(string name) : IBenchBackend
 
     public Action<string>? Arrived { get; set; }
 
+    /// <summary>
+    /// The v1 server buffers 256 frames per connection and drops the rest, and the connector reads
+    /// at most maxInFlight (256) pushes ahead of the broker: a larger burst loses pushes until the
+    /// next reconnect's catch-up, as with the real server. Stay under both.
+    /// </summary>
+    public int? MaxSourceWindow => 400;
+
     public string ConnectorYaml => $"{{ type: protobuf-im, url: \"{_sim.Url}\", userId: {BridgeUser}, token: {_sim.CreateUser(BridgeUser)} }}";
 
     public string Endpoint(int room) => $"user/{User(room)}";
