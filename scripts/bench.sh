@@ -14,7 +14,7 @@ if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   exit 0
 fi
 
-dotnet build Bridge.Benchmarks -c Release -v quiet -nologo 2>&1 | grep -E "error|Warn|Error" || true
+dotnet build Bridge.Benchmarks -c Release -v quiet -nologo 2>&1 | grep -E " error | warning " || true
 bash scripts/broker.sh start "$port" >/dev/null
 trap 'bash scripts/broker.sh wipe "$port" >/dev/null 2>&1 || true' EXIT
 dotnet run -c Release --no-build --project Bridge.Benchmarks -- relay --rabbitmq "127.0.0.1:$port" "$@"

@@ -61,7 +61,6 @@ public sealed class BridgeProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = Path.GetDirectoryName(configPath)!,
         };
-        psi.Environment["DOTNET_gcServer"] = "0";
         var bridge = new BridgeProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start the bridge"));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
