@@ -18,12 +18,12 @@ public static class ResultTable
         {
             var s = r.Saturation;
             var raw = results.FirstOrDefault(b => b.Spec.Source == "raw" && b.Spec.Payload == r.Spec.Payload && b != r);
-            var ratio = r.Spec.Source == "raw" || raw is null || raw.Saturation.DeliveriesPerSecond == 0
+            var ratio = r.Spec.Source == "raw" || r.Error is not null || raw is null || raw.Saturation.DeliveriesPerSecond == 0
                 ? "—"
                 : (s.DeliveriesPerSecond / raw.Saturation.DeliveriesPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
             var paced = string.Concat(settings.Rates.Select((_, i) => i < r.Paced.Count ? $" {F(r.Paced[i].P50)} / {F(r.Paced[i].P95)} / {F(r.Paced[i].P99)} / {F(r.Paced[i].Max)} |" : " — |"));
             var cpu = r.CpuMicrosPerDelivery > 0 ? r.CpuMicrosPerDelivery.ToString("0", CultureInfo.InvariantCulture) : "—";
-            var rss = r.Spec.Source == "raw" ? "—" : $"{Mb(r.RssBytes)} / {Mb(r.PeakRssBytes)}";
+            var rss = r.Spec.Source == "raw" || r.Error is not null ? "—" : $"{Mb(r.RssBytes)} / {Mb(r.PeakRssBytes)}";
             var lost = r.Paced.Sum(p => p.Lost) + s.Lost;
             var dup = r.Paced.Sum(p => p.Duplicates) + s.Duplicates;
             var connectors = r.Spec.Source == "raw" ? "—" : r.Spec.Connectors.ToString(CultureInfo.InvariantCulture);
