@@ -48,7 +48,7 @@ public sealed class BenchSettings
 
     public const string Usage = """
         relay [options]     end-to-end relay benchmark against a raw RabbitMQ baseline
-          --rabbitmq HOST:PORT   broker (default 127.0.0.1:5672; env BRIDGE_BENCH_RABBITMQ_URL host:port also works)
+          --rabbitmq HOST:PORT   broker (default 127.0.0.1:5672, or env BRIDGE_BENCH_RABBITMQ=HOST:PORT)
           --messages N           deliveries per scenario at saturation (default 4000; divided among the targets)
           --rates R1,R2          offered rates of the latency phases, msg/s (default 100,1000; 0 skips)
           --rate-seconds S       length of each latency phase (default 3)

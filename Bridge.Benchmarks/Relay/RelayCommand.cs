@@ -14,6 +14,12 @@ public static class RelayCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            Console.WriteLine(BenchSettings.Usage);
+            return 0;
+        }
+
         BenchSettings settings;
         try
         {
