@@ -1,13 +1,18 @@
 using Bridge.Benchmarks.Codecs;
+using Bridge.Benchmarks.Relay;
 
-return args.FirstOrDefault() switch
+// Verbs: relay (the default) is the end-to-end relay benchmark against a raw-broker baseline;
+// codecs runs the BenchmarkDotNet encode/decode micro-benchmarks of the five backends.
+var verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "relay";
+var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+switch (verb)
 {
-    "codecs" => CodecBenchmarks.Run(args[1..]),
-    _ => Usage(),
-};
-
-static int Usage()
-{
-    Console.Error.WriteLine("usage: Bridge.Benchmarks codecs [BenchmarkDotNet options, e.g. --filter *Rtm*]");
-    return 2;
+    case "relay":
+        return await RelayCommand.RunAsync(rest).ConfigureAwait(false);
+    case "codecs":
+        return CodecBenchmarks.Run(rest);
+    default:
+        Console.Error.WriteLine($"unknown verb '{verb}': use relay (default) or codecs");
+        Console.Error.WriteLine(BenchSettings.Usage);
+        return 2;
 }

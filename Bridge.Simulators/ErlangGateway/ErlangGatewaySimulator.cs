@@ -177,6 +177,12 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
         return msgId;
     }
 
+    /// <summary>
+    /// Raised once per message the gateway routes (before it is pushed to anyone), on the
+    /// routing thread: a cheap hook for benchmarks that time arrivals. Keep handlers short.
+    /// </summary>
+    public event Action<SimulatedPush>? Routed;
+
     /// <summary>What a user received (once per message, whether or not it was online).</summary>
     public IReadOnlyList<SimulatedDelivery> ReceivedBy(uint uid) =>
         _received.TryGetValue(uid, out var q) ? q.ToArray() : [];
@@ -246,7 +252,9 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
         var pushMsgId = Options.FreshPushMsgId ? ErlangMsgIds.New() : msgId;
         if (command == ErlangCommand.Publish)
         {
-            await DeliverAsync(target, new SimulatedPush(fromUid, ErlangCommand.Publish, 0, [], pushMsgId, payload)).ConfigureAwait(false);
+            var direct = new SimulatedPush(fromUid, ErlangCommand.Publish, 0, [], pushMsgId, payload);
+            Routed?.Invoke(direct);
+            await DeliverAsync(target, direct).ConfigureAwait(false);
             return;
         }
 
@@ -254,6 +262,7 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
         var recipients = command == ErlangCommand.GroupPartPublish ? uids.Where(members.Contains).Distinct() : members;
         var pushCommand = Options.GroupPushAsPublish ? ErlangCommand.Publish : command;
         var push = new SimulatedPush(fromUid, pushCommand, pushCommand == ErlangCommand.Publish ? 0 : target, pushCommand == ErlangCommand.GroupPartPublish ? uids : [], pushMsgId, payload);
+        Routed?.Invoke(push with { GroupId = target });
         foreach (var uid in recipients)
         {
             if (uid != fromUid || Options.EchoGroupToSender)

@@ -7,6 +7,9 @@ using Bridge.Connectors.Glide;
 namespace Bridge.Simulators.Glide;
 
 /// <summary>A frame a simulated user received (the raw JSON of <c>data</c> in <see cref="Data"/>).</summary>
+/// <summary>A group message the server accepted: sender, channel and the message as pushed.</summary>
+public sealed record GlideGroupMessage(string From, string Channel, GlideChatMessage Message);
+
 public sealed record GlideReceived(string Action, long Seq, string? From, string? To, string? Data, IReadOnlyDictionary<string, string>? Extra, string Frame);
 
 /// <summary>An account known to the simulator's business API.</summary>

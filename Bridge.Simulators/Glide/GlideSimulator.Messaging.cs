@@ -101,6 +101,7 @@ public sealed partial class GlideSimulator
         var clientSeq = chat.Seq;
         client.Deliver(Frame(b => GlideEncoder.AckMessage(b, !_options.V16Acks, chat.CliMid, chat.Mid, channelId, clientSeq)));
         var pushed = chat with { Seq = seq };
+        GroupMessageAccepted?.Invoke(new GlideGroupMessage(from, channelId, pushed));
         var push = Frame(b => GlideEncoder.Push(b, GlideActions.Group, envelope.Seq, from, channelId, pushed, envelope.Ticket, envelope.HasExtra ? envelope.Extra(frame) : default));
         foreach (var reader in readers)
         {

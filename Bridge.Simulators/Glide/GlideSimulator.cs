@@ -217,6 +217,12 @@ public sealed partial class GlideSimulator : IStandaloneSimulator
         _clients.TryGetValue(uid, out var c) && c.IsVirtual ? c : throw new InvalidOperationException($"'{uid}' is not an online simulated user (CreateUser first)");
 
     /// <summary>What the simulated user (or, for a WebSocket, nothing) received so far.</summary>
+    /// <summary>
+    /// Raised once per group message the server accepts (before it is pushed to the readers),
+    /// on the sender's thread: a cheap hook for benchmarks that time arrivals. Keep handlers short.
+    /// </summary>
+    public event Action<GlideGroupMessage>? GroupMessageAccepted;
+
     public IReadOnlyList<GlideReceived> Received(string uid) =>
         _clients.TryGetValue(uid, out var c) ? c.Received.ToArray() : [];
 

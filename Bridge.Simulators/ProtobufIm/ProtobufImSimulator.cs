@@ -57,6 +57,12 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
 
     public IReadOnlyList<ImStoredMessage> Messages => _state.Messages;
 
+    /// <summary>
+    /// Raised once per message the server stores (before it is pushed), on the sender's thread:
+    /// a cheap hook for benchmarks that time arrivals. Keep handlers short.
+    /// </summary>
+    public event Action<ImStoredMessage>? Stored;
+
     public Task StartAsync(CancellationToken cancellationToken = default) => _server.StartAsync(cancellationToken);
 
     /// <summary>Stops the server (every connection drops at once); the stored messages survive.</summary>
@@ -320,6 +326,7 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
 
     private void Fanout(ImStoredMessage stored)
     {
+        Stored?.Invoke(stored);
         if (stored.ReceiverId.Length > 0)
         {
             Push(stored.ReceiverId, CommandType.CmdPushMsg, stored.ToPush());

@@ -219,6 +219,7 @@ public sealed partial class RtmSimulator
         }
 
         var message = _history.Add(type, from, target, mid, mtype, msg, attrs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Stored?.Invoke(message);
         await DeliverAsync(sender, message).ConfigureAwait(false);
         return new RtmSimSendResult(message);
     }

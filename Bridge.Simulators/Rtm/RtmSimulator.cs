@@ -88,6 +88,12 @@ public sealed partial class RtmSimulator : IAsyncDisposable
         ProcessSendAsync(null, from, type, target, mid ?? NextMid(), mtype, msg, attrs);
 
     /// <summary>What a user received, in order (one entry per message).</summary>
+    /// <summary>
+    /// Raised once per chat message the gate stores (before it is pushed), on the sender's
+    /// thread: a cheap hook for benchmarks that time arrivals. Keep handlers short.
+    /// </summary>
+    public event Action<RtmSimMessage>? Stored;
+
     public IReadOnlyList<RtmSimReceived> Received(long uid) =>
         _received.TryGetValue(uid, out var q) ? q.ToArray() : [];
 

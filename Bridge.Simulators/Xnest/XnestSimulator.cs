@@ -61,6 +61,12 @@ public sealed class XnestSimulator : IStandaloneSimulator
     /// <summary>Every text frame a client sent, as received.</summary>
     public IReadOnlyList<XnestSimText> Texts => _texts.ToArray();
 
+    /// <summary>
+    /// Raised once per chat text a member posts (as it is recorded), on the member's thread:
+    /// a cheap hook for benchmarks that time arrivals. Keep handlers short.
+    /// </summary>
+    public event Action<XnestSimText>? TextPosted;
+
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -172,7 +178,11 @@ public sealed class XnestSimulator : IStandaloneSimulator
 
     internal void RecordCommand(XnestSimCommand command) => _commands.Enqueue(command);
 
-    internal void RecordText(XnestSimText text) => _texts.Enqueue(text);
+    internal void RecordText(XnestSimText text)
+    {
+        _texts.Enqueue(text);
+        TextPosted?.Invoke(text);
+    }
 
     internal string StoreUpload(string bucket, byte[] data)
     {

@@ -1,0 +1,123 @@
+using System.Globalization;
+
+namespace Bridge.Benchmarks.Relay;
+
+/// <summary>The relay benchmark's knobs, from the command line (see <see cref="Usage"/>).</summary>
+public sealed class BenchSettings
+{
+    public string RabbitHost { get; set; } = "127.0.0.1";
+
+    public int RabbitPort { get; set; } = 5672;
+
+    /// <summary>Messages injected per scenario in the saturation phase.</summary>
+    public int Messages { get; set; } = 4_000;
+
+    /// <summary>Offered rates of the paced (latency) phases, messages per second; empty skips them.</summary>
+    public IReadOnlyList<double> Rates { get; set; } = [100, 1000];
+
+    public double RateSeconds { get; set; } = 3;
+
+    /// <summary>Messages sent before measuring, paced at <see cref="WarmupRate"/> (the bridge's JIT settles).</summary>
+    public int WarmupMessages { get; set; } = 800;
+
+    public double WarmupRate { get; set; } = 200;
+
+    /// <summary>At most this many injected messages not yet delivered everywhere, at saturation.</summary>
+    public int Window { get; set; } = 2000;
+
+    public int Rooms { get; set; } = 100;
+
+    public IReadOnlyList<int> Payloads { get; set; } = [100];
+
+    /// <summary>quick (default), full (the scaling matrix), or baseline (raw broker only).</summary>
+    public string Matrix { get; set; } = "quick";
+
+    /// <summary>Extra <c>bus:</c> keys for the bridge, e.g. <c>prefetch: 128</c>.</summary>
+    public List<string> BusOverrides { get; } = [];
+
+    public int Prefetch { get; set; } = 64;
+
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(300);
+
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    public string? Only { get; set; }
+
+    /// <summary>The bridge's SQLite file; default a fresh file per scenario. <c>:memory:</c> takes the disk out, for diagnosis.</summary>
+    public string? StorePath { get; set; }
+
+    public const string Usage = """
+        relay [options]     end-to-end relay benchmark against a raw RabbitMQ baseline
+          --rabbitmq HOST:PORT   broker (default 127.0.0.1:5672, or env BRIDGE_BENCH_RABBITMQ=HOST:PORT)
+          --messages N           deliveries per scenario at saturation (default 4000; divided among the targets)
+          --rates R1,R2          offered rates of the latency phases, msg/s (default 100,1000; 0 skips)
+          --rate-seconds S       length of each latency phase (default 3)
+          --rooms N              mirrored rooms in the main scenarios (default 100)
+          --payloads 100,4096    payload sizes in bytes for the baseline and main scenarios (default 100)
+          --window N             in-flight messages at saturation (default 2000; 200 when protobuf-IM is the source)
+          --warmup N             messages sent at 200/s before measuring (default 800)
+          --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
+          --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)
+          --store-path PATH      the bridge's SQLite file (default: a fresh one per scenario; :memory: for diagnosis)
+          --bus KEY=VALUE        extra bus setting for the bridge, e.g. --bus prefetch=128 (repeatable)
+        """;
+
+    public static BenchSettings Parse(IReadOnlyList<string> args)
+    {
+        var s = new BenchSettings();
+        if (Environment.GetEnvironmentVariable("BRIDGE_BENCH_RABBITMQ") is { Length: > 0 } env)
+        {
+            s.SetBroker(env);
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--rabbitmq": s.SetBroker(Next()); break;
+                case "--messages": s.Messages = Int(Next()); break;
+                case "--rate" or "--rates": s.Rates = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => double.Parse(r, CultureInfo.InvariantCulture)).Where(r => r > 0).ToArray(); break;
+                case "--rate-seconds": s.RateSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--rooms": s.Rooms = Int(Next()); break;
+                case "--payloads": s.Payloads = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Int).ToArray(); break;
+                case "--window": s.Window = Int(Next()); break;
+                case "--warmup": s.WarmupMessages = Int(Next()); break;
+                case "--quick": s.Matrix = "quick"; break;
+                case "--full": s.Matrix = "full"; break;
+                case "--baseline-only": s.Matrix = "baseline"; break;
+                case "--only": s.Only = Next(); break;
+                case "--store-path": s.StorePath = Next(); break;
+                case "--bus":
+                    var kv = Next().Split('=', 2);
+                    if (kv.Length != 2)
+                    {
+                        throw new ArgumentException("--bus takes KEY=VALUE");
+                    }
+
+                    s.BusOverrides.Add($"{kv[0]}: {kv[1]}");
+                    if (kv[0] == "prefetch")
+                    {
+                        s.Prefetch = Int(kv[1]);
+                    }
+
+                    break;
+                default: throw new ArgumentException($"unknown option '{args[i]}'");
+            }
+        }
+
+        return s;
+    }
+
+    private void SetBroker(string value)
+    {
+        var parts = value.Split(':');
+        RabbitHost = parts[0];
+        if (parts.Length > 1)
+        {
+            RabbitPort = Int(parts[1]);
+        }
+    }
+
+    private static int Int(string text) => int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
+}

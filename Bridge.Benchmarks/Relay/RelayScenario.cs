@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text;
+using Bridge.Benchmarks.Relay.Backends;
+
+namespace Bridge.Benchmarks.Relay;
+
+/// <summary>
+/// One relay scenario: messages posted on <see cref="Source"/> reach every backend in
+/// <see cref="Targets"/>, in <see cref="Rooms"/> mirrored conversations. No targets means one
+/// backend relaying between two sets of its own conversations.
+/// </summary>
+public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload)
+{
+    public int Connectors => 1 + Targets.Count(t => t != Source);
+}
+
+/// <summary>What a relay scenario measured.</summary>
+public sealed record RelayResult(RelaySpec Spec, IReadOnlyList<PhaseResult> Paced, PhaseResult Saturation, long RssBytes, long PeakRssBytes, string? Error = null)
+{
+    /// <summary>The bridge's CPU time per delivery at saturation, in microseconds (0 when not measured).</summary>
+    public double CpuMicrosPerDelivery { get; init; }
+}
+
+/// <summary>Starts the simulators and the bridge (its own process, RabbitMQ bus, SQLite store), runs the phases, stops everything.</summary>
+public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWriter log)
+{
+    private static int _run;
+
+    public async Task<RelayResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var loopback = spec.Targets.Count == 0;
+        var source = BenchBackends.Create(spec.Source);
+        var targets = spec.Targets.Select(BenchBackends.Create).ToList();
+        var backends = new List<IBenchBackend> { source };
+        backends.AddRange(targets);
+        var directory = Directory.CreateTempSubdirectory("bridge-bench-");
+        try
+        {
+            await source.StartAsync(loopback ? spec.Rooms * 2 : spec.Rooms, cancellationToken).ConfigureAwait(false);
+            foreach (var t in targets)
+            {
+                await t.StartAsync(spec.Rooms, cancellationToken).ConfigureAwait(false);
+            }
+
+            var receivers = loopback ? [source] : targets;
+            var healthPort = BridgeProcess.FreePort();
+            var configPath = Path.Combine(directory.FullName, "bridge.yaml");
+            await File.WriteAllTextAsync(configPath, Config(directory.FullName, healthPort, source, targets), cancellationToken).ConfigureAwait(false);
+            await using var bridge = await BridgeProcess.StartAsync(configPath, healthPort, settings.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+
+            var warmup = await PhaseAsync("w", receivers, source, settings.WarmupMessages, settings.WarmupRate, cancellationToken).ConfigureAwait(false);
+            if (warmup.Lost > 0)
+            {
+                return Failed($"warm-up lost {warmup.Lost} of {warmup.Expected}; bridge output:\n{Tail(bridge.Output)}");
+            }
+
+            var paced = new List<PhaseResult>();
+            foreach (var rate in settings.Rates)
+            {
+                paced.Add(await PhaseAsync($"p{paced.Count}", receivers, source, (int)(rate * settings.RateSeconds), rate, cancellationToken).ConfigureAwait(false));
+            }
+
+            bridge.ResetPeak();
+            var cpuBefore = bridge.CpuTime();
+            var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, settings.Messages / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
+            var cpu = bridge.CpuTime() - cpuBefore;
+            if (saturation.Lost > 0 || paced.Any(p => p.Lost > 0))
+            {
+                log.WriteLine($"  {spec.Label}: messages were lost; the bridge's log (tail):\n{Tail(bridge.Output)}");
+            }
+
+            var rss = bridge.Rss();
+            var peak = Math.Max(bridge.PeakSampledRss, rss);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: bridge CPU {cpu.TotalSeconds:0.0} s for {saturation.Delivered} deliveries, RSS {rss / 1048576.0:0} MB (peak {peak / 1048576.0:0} MB)"));
+            return new RelayResult(spec, paced, saturation, rss, peak)
+            {
+                CpuMicrosPerDelivery = saturation.Delivered == 0 ? 0 : cpu.TotalMicroseconds / saturation.Delivered,
+            };
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException)
+        {
+            return Failed(ex.Message);
+        }
+        finally
+        {
+            foreach (var b in backends)
+            {
+                b.Arrived = null;
+                await b.DisposeAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                directory.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private RelayResult Failed(string error)
+    {
+        var none = new PhaseResult(0, 0, 0, 0, 0, double.NaN, double.NaN, double.NaN, double.NaN);
+        log.WriteLine($"  !! {spec.Label}: {error}");
+        return new RelayResult(spec, [], none, 0, 0, error.Split('\n')[0]);
+    }
+
+    private async Task<PhaseResult> PhaseAsync(string phase, IReadOnlyList<IBenchBackend> receivers, IBenchBackend source, int messages, double? rate, CancellationToken cancellationToken)
+    {
+        var recorder = new ArrivalRecorder(phase, messages, receivers.Count);
+        for (var i = 0; i < receivers.Count; i++)
+        {
+            var index = i;
+            receivers[i].Arrived = text => recorder.Arrived(index, text);
+        }
+
+        await LoadDriver.RunAsync(recorder, source.SendAsync, spec.Rooms, spec.Payload, rate, Math.Min(settings.Window, source.MaxSourceWindow ?? int.MaxValue), settings.IdleTimeout, cancellationToken).ConfigureAwait(false);
+        var result = recorder.Result();
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}"));
+        return result;
+    }
+
+    private string Config(string directory, int healthPort, IBenchBackend source, IReadOnlyList<IBenchBackend> targets)
+    {
+        var run = Interlocked.Increment(ref _run);
+        var sb = new StringBuilder();
+        sb.AppendLine("bus:");
+        sb.AppendLine("  transport: rabbitmq");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  rabbitmq: {{ host: {settings.RabbitHost}, port: {settings.RabbitPort}, username: guest, password: guest }}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  queuePrefix: bench{Environment.ProcessId}-{run}");
+        foreach (var extra in settings.BusOverrides)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {extra}");
+        }
+
+        sb.AppendLine(CultureInfo.InvariantCulture, $"store: {{ provider: sqlite, path: \"{settings.StorePath ?? Path.Combine(directory, "bridge.db")}\" }}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"health: {{ port: {healthPort} }}");
+        sb.AppendLine("telemetry: { enabled: false }");
+        sb.AppendLine("connectors:");
+        foreach (var b in new[] { source }.Concat(targets))
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {b.Name}: {b.ConnectorYaml}");
+        }
+
+        sb.AppendLine("routes:");
+        for (var room = 0; room < spec.Rooms; room++)
+        {
+            var to = targets.Count == 0
+                ? $"{source.Name}: {source.Endpoint(spec.Rooms + room)}"
+                : string.Join(", ", targets.Select(t => $"{t.Name}: {t.Endpoint(room)}"));
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  - {{ name: room-{room}, from: [{source.Name}: {source.Endpoint(room)}], to: [{to}], format: \"{{text}}\" }}");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Tail(string output) => output.Length <= 4000 ? output : output[^4000..];
+}
