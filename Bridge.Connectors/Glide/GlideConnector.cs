@@ -106,8 +106,9 @@ public sealed class GlideConnector : IConnector
         using var activity = ConnectorDiagnostics.StartSend(Name, action, target.NativeId, message.IdempotencyKey);
         var result = await SendCoreAsync(action, message, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("bridge.result", result.ToString());
-        if (!result.Succeeded)
+        if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected)
         {
+            // Not connected is no error: the delivery consumer holds the message (logged once) and polls.
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
             GlideLog.SendFailed(_logger, Name, target.ToString(), result.ToString());
         }
