@@ -79,7 +79,24 @@ public class BrokerRestartChildTests(ITestOutputHelper output)
         await RabbitMqBroker.RestartAsync(TimeSpan.FromSeconds(2));
         output.WriteLine($"broker restarted after {before} deliveries ({clock.Elapsed.TotalSeconds:0.0} s)");
         await producer;
-        await Eventually.TrueAsync(() => rtm.Received().Count >= Total, TimeSpan.FromSeconds(240), $"all {Total} arrived");
+        try
+        {
+            await Eventually.TrueAsync(() => rtm.Received().Count >= Total, TimeSpan.FromSeconds(120), $"all {Total} arrived");
+        }
+        catch (Exception) when (Dump())
+        {
+            throw;
+        }
+
+        bool Dump()
+        {
+            // Show why before failing: what arrived, what the bridge (and any earlier instance) said.
+            output.WriteLine($"{rtm.Received().Count} of {Total} arrived; supervisor restarts {exits.Count} (exit codes: {string.Join(", ", exits)}); " +
+                $"Erlang: {erl.Simulator.AcknowledgedBy(900001).Count} acknowledged, online {erl.Simulator.IsOnline(900001)}; RTM connections {rtm.Simulator.ConnectionCount(900001)}");
+            outputs.ForEach(output.WriteLine);
+            output.WriteLine(bridge.Output);
+            return false;
+        }
         await Task.Delay(3000);
         await stopSupervisor.CancelAsync();
         await supervisor;
