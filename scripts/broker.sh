@@ -4,7 +4,8 @@
 #   scripts/broker.sh start [PORT]   installs rabbitmq-server if missing, starts, waits until up
 #   scripts/broker.sh stop [PORT]
 #   scripts/broker.sh restart [PORT] stop then start (keeps the data: durable queues survive)
-# Prints the AMQP URL on start. Default port 25672; the node's distribution port is PORT+1000.
+# Prints the AMQP URL on start. Default port 25672; the node's distribution port is PORT+1000
+# (BRIDGE_BROKER_DIST_PORT overrides it when that port is taken).
 set -euo pipefail
 cmd=${1:-start}
 port=${2:-${BRIDGE_TEST_RABBITMQ_PORT:-25672}}
@@ -14,7 +15,7 @@ log() { printf '[broker] %s\n' "$*" >&2; }
 
 export RABBITMQ_NODENAME="bridge-test-$port@localhost"
 export RABBITMQ_NODE_PORT=$port
-export RABBITMQ_DIST_PORT=$((port + 1000))
+export RABBITMQ_DIST_PORT=${BRIDGE_BROKER_DIST_PORT:-$((port + 1000))}
 export RABBITMQ_CONFIG_FILE="$state/rabbitmq"
 export RABBITMQ_MNESIA_BASE="$state/mnesia"
 export RABBITMQ_LOG_BASE="$state/log"

@@ -48,7 +48,7 @@ internal sealed class ErlangSender(
         var result = viaTcp
             ? await SendAndAwaitAckAsync(target, msgId, payload, tcp!.Pending, tcp.GetConnectionAsync, tcp.Reset, cancellationToken).ConfigureAwait(false)
             : await SendAndAwaitAckAsync(target, msgId, payload, sessionPending, CurrentSessionAsync, static () => { }, cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
+        if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected) // held and logged once by the delivery consumer
         {
             ConnectorDiagnostics.Errors.Add(1, _tag);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.ToString());

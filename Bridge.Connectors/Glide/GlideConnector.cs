@@ -110,8 +110,9 @@ public sealed class GlideConnector : IConnector
         var result = await SendCoreAsync(action, message, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("bridge.result", result.ToString());
         activity?.SetTag("bridge.native_message_id", result.NativeMessageId);
-        if (!result.Succeeded)
+        if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected)
         {
+            // Not connected is no error: the delivery consumer holds the message (logged once) and polls.
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
             GlideLog.SendFailed(_logger, Name, target.ToString(), result.ToString());
         }

@@ -298,7 +298,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
                 : await RequestAsync(CommandType.CmdSendMsgReq, request, "send", reply => reply is SendMessageResponse r
                     ? (r.ErrorCode, r.ErrorMsg, new ImSentMessageId(message.IdempotencyKey, r.Seq).ToString())
                     : null, cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
+        if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected) // held and logged once by the delivery consumer
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Reason);
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));

@@ -104,10 +104,16 @@ public sealed class RtmConnector : IConnector
             result = (null, SendResult.Rejected(answer.ErrorText, answer.ErrorCode.ToString(CultureInfo.InvariantCulture)));
         }
 
-        ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
-        activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Failure!.Reason);
-        RtmLog.SendFailed(Logger, Name, message.Target.Path, result.Failure!.ToString());
-        return result.Failure;
+        var failure = result.Failure!;
+        activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure.Reason);
+        if (failure.Failure != SendFailureKind.NotConnected)
+        {
+            // Not connected is no error: the delivery consumer holds the message (logged once) and polls.
+            ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
+            RtmLog.SendFailed(Logger, Name, message.Target.Path, failure.ToString());
+        }
+
+        return failure;
     }
 
     public async Task<SendResult> DeleteAsync(OutboundDelete request, CancellationToken cancellationToken)

@@ -96,7 +96,7 @@ public sealed class XnestConnector : IConnector
                 $"{target} names no room this connector is in (user endpoints are <xnest_id>/<pid>; the room must be in the routes)", "unknown-room"),
             _ => SendResult.Unsupported($"xnest has no {EndpointRef.KindName(target.Kind)} endpoints"),
         };
-        if (!result.Succeeded)
+        if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected) // held and logged once by the delivery consumer
         {
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(Name));
         }

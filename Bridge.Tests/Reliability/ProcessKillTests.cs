@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Bridge.Host.Demo.Backends;
 using Bridge.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -6,20 +7,28 @@ using Xunit.Abstractions;
 namespace Bridge.Tests.Reliability;
 
 /// <summary>
-/// The bridge runs as a real child process and is killed with SIGKILL while pushes are in flight
-/// between receipt and acknowledgement; the restarted bridge relays every message exactly once.
+/// The bridge runs as a real child process and is killed with SIGKILL while 5,000 messages flow
+/// between ack-capable backends in two streams (Erlang gateway → RTM, protobuf-IM → Erlang
+/// gateway), with pushes in flight between receipt and acknowledgement; the restarted bridge
+/// relays every message exactly once (server resends and SYNC overlaps are deduplicated; at the
+/// Erlang gateway, which keeps a re-sent PUBLISH, exactly once by MsgId, the protocol's identity).
 /// </summary>
 [Trait("Category", "Reliability")]
 public class ProcessKillTests(ITestOutputHelper output)
 {
+    private const int PerStream = 2500;
+    private const uint BridgeUid = 900001;
+    private const uint ErinUid = 1234;
+
     [Fact]
-    public async Task Killing_the_bridge_between_receipt_and_acknowledgement_loses_and_duplicates_nothing()
+    public async Task Killing_the_bridge_in_the_middle_of_5000_messages_loses_and_duplicates_nothing()
     {
-        const int Total = 1000;
         await using var erl = new ErlangDemoBackend();
         await using var rtm = new RtmDemoBackend();
+        await using var pbim = new ProtobufImDemoBackend();
         await erl.StartAsync(CancellationToken.None);
         await rtm.StartAsync(CancellationToken.None);
+        await pbim.StartAsync(CancellationToken.None);
         var directory = Directory.CreateTempSubdirectory("bridge-kill-");
         var config = Path.Combine(directory.FullName, "bridge.yaml");
         var healthPort = ChildBridge.FreePort();
@@ -30,21 +39,38 @@ public class ProcessKillTests(ITestOutputHelper output)
             connectors:
               {{erl.Name}}: {{erl.ConnectorYaml}}
               {{rtm.Name}}: {{rtm.ConnectorYaml}}
+              {{pbim.Name}}: {{pbim.ConnectorYaml}}
             routes:
               - from: [{{erl.Name}}: {{erl.MirrorEndpoint}}]
                 to: [{{rtm.Name}}: {{rtm.MirrorEndpoint}}]
+                format: "{text}"
+              - from: [{{pbim.Name}}: {{pbim.MirrorEndpoint}}]
+                to: [{{erl.Name}}: {{erl.MirrorEndpoint}}]
                 format: "{text}"
             """);
 
         var first = await ChildBridge.StartAsync(config, healthPort, TimeSpan.FromSeconds(60));
         var clock = Stopwatch.StartNew();
-        var sent = 0;
-        var producer = Task.Run(async () =>
+        var sentErl = 0;
+        var sentPbim = 0;
+        var erlStream = Task.Run(async () =>
         {
-            for (var i = 0; i < Total; i++)
+            for (var i = 0; i < PerStream; i++)
             {
-                await erl.SendAsync($"k{i:D4}", CancellationToken.None);
-                Interlocked.Increment(ref sent);
+                await erl.SendAsync($"e{i:D4}", CancellationToken.None);
+                Interlocked.Increment(ref sentErl);
+                if (i % 20 == 19)
+                {
+                    await Task.Delay(5);
+                }
+            }
+        });
+        var pbimStream = Task.Run(async () =>
+        {
+            for (var i = 0; i < PerStream; i++)
+            {
+                await pbim.SendAsync($"p{i:D4}", CancellationToken.None);
+                Interlocked.Increment(ref sentPbim);
                 if (i % 20 == 19)
                 {
                     await Task.Delay(5);
@@ -52,28 +78,51 @@ public class ProcessKillTests(ITestOutputHelper output)
             }
         });
 
-        await Eventually.TrueAsync(() => rtm.Received().Count >= Total / 4, TimeSpan.FromSeconds(60), "a quarter of the stream arrived");
-        var ackedAtKill = erl.Simulator.AcknowledgedBy(900001).Count;
-        var sentAtKill = Volatile.Read(ref sent);
+        int Arrived() => rtm.Received().Count + erl.Received().Count;
+        await Eventually.TrueAsync(() => Arrived() >= PerStream / 2, TimeSpan.FromSeconds(90), "a quarter of the 5,000 arrived");
+        var ackedAtKill = erl.Simulator.AcknowledgedBy(BridgeUid).Count;
+        var (erlSentAtKill, pbimSentAtKill, arrivedAtKill) = (Volatile.Read(ref sentErl), Volatile.Read(ref sentPbim), Arrived());
         first.Kill();
-        output.WriteLine($"killed after {rtm.Received().Count} arrivals; {sentAtKill} sent, {ackedAtKill} acknowledged by the bridge");
-        await producer;
+        output.WriteLine($"killed after {arrivedAtKill} arrivals ({clock.Elapsed.TotalSeconds:0.0} s); Erlang: {erlSentAtKill} sent, {ackedAtKill} acknowledged by the bridge; protobuf-IM: {pbimSentAtKill} sent");
+        await Task.WhenAll(erlStream, pbimStream);
 
         await using var second = await ChildBridge.StartAsync(config, healthPort, TimeSpan.FromSeconds(60));
-        await Eventually.TrueAsync(() => rtm.Received().Count >= Total, TimeSpan.FromSeconds(120), "all messages arrived after the restart");
-        await Task.Delay(2000);
+        await Eventually.TrueAsync(() => Arrived() >= 2 * PerStream, TimeSpan.FromSeconds(180), "all 5,000 arrived after the restart");
+        await Task.Delay(3000);
 
-        var texts = rtm.Received().Select(r => r.Text).ToList();
-        output.WriteLine($"{Total} sent, {texts.Count} delivered, {texts.Distinct().Count()} distinct, {erl.Simulator.Resends} server resends, {clock.Elapsed.TotalSeconds:0.0} s");
-        if (texts.Count != Total)
+        var atRtm = rtm.Received().Select(r => r.Text).ToList();
+        var atErl = erl.Received().Select(r => r.Text).ToList();
+
+        // The Erlang server does not de-duplicate a re-sent PUBLISH: its clients dedupe by MsgId
+        // (the bridge's idempotency key, from event id + target). A send made before the kill but
+        // not yet recorded is sent again after the restart with the same MsgId.
+        var erlByMsgId = erl.Simulator.ReceivedBy(ErinUid)
+            .Where(d => d.Push.FromUid == BridgeUid)
+            .GroupBy(d => d.MsgId)
+            .Select(g => (MsgId: g.Key, Copies: g.Count(), Content: Content(g.First().Text)))
+            .ToList();
+        output.WriteLine($"Erlang → RTM: {PerStream} sent, {atRtm.Count} delivered, {atRtm.Distinct().Count()} distinct ({erl.Simulator.Resends} server resends dropped); " +
+            $"protobuf-IM → Erlang: {PerStream} sent, {atErl.Count} pushes delivered, {erlByMsgId.Count} distinct MsgIds " +
+            $"({erlByMsgId.Count(m => m.Copies > 1)} re-sent after the restart with the same MsgId), {atErl.Distinct().Count()} distinct texts; {clock.Elapsed.TotalSeconds:0.0} s");
+        if (atRtm.Count != PerStream || erlByMsgId.Count != PerStream)
         {
             output.WriteLine(first.Output);
             output.WriteLine(second.Output);
         }
 
-        Assert.True(sentAtKill > ackedAtKill, "some pushes were received but not yet acknowledged when the bridge was killed");
-        Assert.Equal(Total, texts.Count);
-        Assert.Equal(Enumerable.Range(0, Total).Select(i => $"k{i:D4}").ToHashSet(), texts.ToHashSet());
+        Assert.True(erlSentAtKill > ackedAtKill, "some Erlang pushes were received but not yet acknowledged when the bridge was killed");
+        Assert.Equal(PerStream, atRtm.Count);
+        Assert.Equal(Enumerable.Range(0, PerStream).Select(i => $"e{i:D4}").ToHashSet(), atRtm.ToHashSet());
+        Assert.Equal(PerStream, erlByMsgId.Count);
+        Assert.Equal(Enumerable.Range(0, PerStream).Select(i => $"p{i:D4}"), erlByMsgId.Select(m => m.Content).Order(StringComparer.Ordinal));
+        Assert.Equal(atErl.Distinct().Count(), erlByMsgId.Count); // a copy never has a new MsgId
         directory.Delete(recursive: true);
+    }
+
+    private static string Content(string payload)
+    {
+        using var doc = JsonDocument.Parse(payload);
+        var content = doc.RootElement.GetProperty("content");
+        return content.ValueKind == JsonValueKind.String ? content.GetString()! : content.ToString();
     }
 }
