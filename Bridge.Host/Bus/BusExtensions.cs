@@ -18,6 +18,7 @@ public static class BusExtensions
         var bus = config.Bus;
         var topology = new BusTopology(bus.QueuePrefix, bus.RoutePartitions, bus.DeliveryPartitions, bus.SendTimeout);
         services.AddSingleton(topology);
+        services.AddSingleton<BusSendMonitor>();
         if (bus.Transport == BusTransport.RabbitMq)
         {
             services.AddSingleton(new BusWatchdogOptions(bus.RecoveryWindow, TimeSpan.FromSeconds(2), BusWatchdogOptions.TcpProbe(bus.RabbitMq.Host, bus.RabbitMq.Port)));

@@ -7,8 +7,9 @@ namespace Bridge.Host.Bus;
 /// <summary>
 /// A safety net for a known MassTransit 8 failure: when the broker connection dies while a
 /// message is being acknowledged, a receive endpoint can stay stopped after the broker is back
-/// (MassTransit issues #2072 and #5692), and restarting the same bus does not revive it. If the
-/// bus stays unhealthy for longer than <see cref="BusWatchdogOptions.RecoveryWindow"/> while the
+/// (MassTransit issues #2072 and #5692), or its sends stop being confirmed while the receive
+/// endpoints look healthy (<see cref="BusSendMonitor"/>); restarting the same bus does not revive
+/// it. If the bus stays unhealthy for longer than <see cref="BusWatchdogOptions.RecoveryWindow"/> while the
 /// broker itself accepts connections, the watchdog marks itself <see cref="Tripped"/> and stops
 /// the host; <see cref="BridgeRunner"/> then starts a fresh host (a new bus and new connections).
 /// Nothing is lost: pushes are acknowledged to backends only after the broker confirmed them,
@@ -16,6 +17,7 @@ namespace Bridge.Host.Bus;
 /// </summary>
 public sealed partial class BusWatchdog(
     IBusControl bus,
+    BusSendMonitor sends,
     BusWatchdogOptions options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -39,9 +41,10 @@ public sealed partial class BusWatchdog(
             }
 
             var health = bus.CheckHealth();
-            if (health.Status == BusHealthStatus.Healthy || !await options.BrokerReachable(stoppingToken).ConfigureAwait(false))
+            var healthy = health.Status == BusHealthStatus.Healthy && sends.FailingFor is null;
+            if (healthy || !await options.BrokerReachable(stoppingToken).ConfigureAwait(false))
             {
-                if (unhealthySince is not null && health.Status == BusHealthStatus.Healthy)
+                if (unhealthySince is not null && healthy)
                 {
                     Recovered(logger);
                 }
@@ -51,10 +54,13 @@ public sealed partial class BusWatchdog(
                 continue;
             }
 
+            var detail = health.Status == BusHealthStatus.Healthy
+                ? $"receive endpoints healthy, but no send confirmed for {sends.FailingFor?.TotalSeconds:0} s"
+                : health.Description ?? health.Status.ToString();
             if (unhealthySince is null)
             {
                 unhealthySince = time.GetTimestamp();
-                Unhealthy(logger, health.Description ?? health.Status.ToString(), options.RecoveryWindow.TotalSeconds);
+                Unhealthy(logger, detail, options.RecoveryWindow.TotalSeconds);
             }
 
             if (time.GetElapsedTime(unhealthySince.Value) < options.RecoveryWindow)
@@ -62,7 +68,7 @@ public sealed partial class BusWatchdog(
                 continue;
             }
 
-            GivingUp(logger, options.RecoveryWindow.TotalSeconds, health.Description ?? health.Status.ToString());
+            GivingUp(logger, options.RecoveryWindow.TotalSeconds, detail);
             Tripped = true;
             lifetime.StopApplication();
             return;

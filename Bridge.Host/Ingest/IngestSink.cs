@@ -20,6 +20,7 @@ public sealed class IngestSink(
     IBridgeStore store,
     IBus sendEndpoints,
     BusTopology topology,
+    BusSendMonitor sends,
     ILogger<IngestSink> logger) : IInboundSink
 {
     private readonly OrderedLanes _lanes = new();
@@ -69,9 +70,11 @@ public sealed class IngestSink(
                 try
                 {
                     await endpoint.Send(message, bounded.Token).ConfigureAwait(false);
+                    sends.Confirmed();
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
+                    sends.TimedOut();
                     throw new TimeoutException($"the broker did not confirm within {topology.SendTimeout.TotalSeconds:0} s");
                 }
             }

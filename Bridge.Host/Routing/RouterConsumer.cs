@@ -22,6 +22,7 @@ public sealed class RouterConsumer(
     UserDirectory users,
     IBridgeStore store,
     BusTopology topology,
+    BusSendMonitor sends,
     ILogger<RouterConsumer> logger) :
     IConsumer<MessagePosted>,
     IConsumer<MessageEdited>,
@@ -183,7 +184,16 @@ public sealed class RouterConsumer(
         var endpoint = await context.GetSendEndpoint(topology.DeliverQueue(delivery.Target)).ConfigureAwait(false);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         bounded.CancelAfter(topology.SendTimeout);
-        await endpoint.Send(delivery, bounded.Token).ConfigureAwait(false);
+        try
+        {
+            await endpoint.Send(delivery, bounded.Token).ConfigureAwait(false);
+            sends.Confirmed();
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            sends.TimedOut(); // the consume fails and the message is redelivered
+            throw;
+        }
     }
 
     private static Activity? StartRoute(Guid eventId, EndpointRef source)
