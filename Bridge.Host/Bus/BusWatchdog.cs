@@ -81,7 +81,7 @@ public sealed partial class BusWatchdog(
     [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "The bus is healthy again")]
     private static partial void Recovered(ILogger logger);
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Critical, Message = "The bus has been unhealthy for {Seconds:0} s while the broker is reachable ({Detail}); stopping so the process supervisor starts a fresh bridge (exit code 70)")]
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Critical, Message = "The bus has been unhealthy for {Seconds:0} s while the broker is reachable ({Detail}); stopping this host so that a fresh one replaces it")]
     private static partial void GivingUp(ILogger logger, double seconds, string detail);
 }
 
