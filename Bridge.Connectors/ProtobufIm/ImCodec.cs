@@ -191,7 +191,8 @@ public static class ImCodec
         }
     }
 
-    private static bool Skip(ReadOnlySpan<byte> span, ref int position, int count)
+    /// <summary>Advances past <paramref name="count"/> bytes; false when fewer remain.</summary>
+    internal static bool Skip(ReadOnlySpan<byte> span, ref int position, int count)
     {
         if (span.Length - position < count)
         {
@@ -202,7 +203,8 @@ public static class ImCodec
         return true;
     }
 
-    private static bool TryReadVarint(ReadOnlySpan<byte> span, ref int position, out ulong value)
+    /// <summary>Reads a protobuf base-128 varint; false when it is truncated or longer than ten bytes.</summary>
+    internal static bool TryReadVarint(ReadOnlySpan<byte> span, ref int position, out ulong value)
     {
         value = 0;
         for (var shift = 0; shift < 70; shift += 7)

@@ -119,7 +119,7 @@ public static class ImPushDecoder
         tag = 0;
         value = 0;
         bytes = default;
-        if (!TryVarint(span, ref position, out var rawTag))
+        if (!ImCodec.TryReadVarint(span, ref position, out var rawTag))
         {
             error = "truncated or overlong tag";
             return false;
@@ -135,16 +135,16 @@ public static class ImPushDecoder
         switch (tag & 7)
         {
             case 0:
-                error = TryVarint(span, ref position, out value) ? null : "truncated varint";
+                error = ImCodec.TryReadVarint(span, ref position, out value) ? null : "truncated varint";
                 break;
             case 1:
-                error = Skip(span, ref position, 8) ? null : "truncated fixed64";
+                error = ImCodec.Skip(span, ref position, 8) ? null : "truncated fixed64";
                 break;
             case 5:
-                error = Skip(span, ref position, 4) ? null : "truncated fixed32";
+                error = ImCodec.Skip(span, ref position, 4) ? null : "truncated fixed32";
                 break;
             case 2:
-                if (!TryVarint(span, ref position, out var length) || length > (ulong)(span.Length - position))
+                if (!ImCodec.TryReadVarint(span, ref position, out var length) || length > (ulong)(span.Length - position))
                 {
                     error = "length runs past the end";
                     break;
@@ -178,7 +178,7 @@ public static class ImPushDecoder
 
         while (true)
         {
-            if (!TryVarint(span, ref position, out var rawTag) || (uint)rawTag >> 3 == 0)
+            if (!ImCodec.TryReadVarint(span, ref position, out var rawTag) || (uint)rawTag >> 3 == 0)
             {
                 return "truncated group";
             }
@@ -196,28 +196,28 @@ public static class ImPushDecoder
 
                     break;
                 case 0:
-                    if (!TryVarint(span, ref position, out _))
+                    if (!ImCodec.TryReadVarint(span, ref position, out _))
                     {
                         return "truncated varint";
                     }
 
                     break;
                 case 1:
-                    if (!Skip(span, ref position, 8))
+                    if (!ImCodec.Skip(span, ref position, 8))
                     {
                         return "truncated fixed64";
                     }
 
                     break;
                 case 5:
-                    if (!Skip(span, ref position, 4))
+                    if (!ImCodec.Skip(span, ref position, 4))
                     {
                         return "truncated fixed32";
                     }
 
                     break;
                 case 2:
-                    if (!TryVarint(span, ref position, out var length) || length > (ulong)(span.Length - position))
+                    if (!ImCodec.TryReadVarint(span, ref position, out var length) || length > (ulong)(span.Length - position))
                     {
                         return "length runs past the end";
                     }
@@ -247,37 +247,5 @@ public static class ImPushDecoder
         var text = Utf8.GetString(utf8);
         cache?.Add(utf8, text);
         return text;
-    }
-
-    private static bool Skip(ReadOnlySpan<byte> span, ref int position, int count)
-    {
-        if (span.Length - position < count)
-        {
-            return false;
-        }
-
-        position += count;
-        return true;
-    }
-
-    private static bool TryVarint(ReadOnlySpan<byte> span, ref int position, out ulong value)
-    {
-        value = 0;
-        for (var shift = 0; shift < 70; shift += 7)
-        {
-            if (position >= span.Length)
-            {
-                return false;
-            }
-
-            var b = span[position++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

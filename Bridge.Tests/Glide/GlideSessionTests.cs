@@ -167,6 +167,8 @@ public sealed class GlideSessionTests(ITestOutputHelper output)
         // The kicked socket is a temp connection now: no ticket check, and its from is tmp@….
         await SendAsync(a, """{"ver":1,"seq":5,"action":"message.chat","to":"1002","data":{"cliMid":"T1","type":1,"content":"still here"}}""");
         Assert.StartsWith("""{"ver":1,"action":"ack.message","data":{"cli_mid":"T1",""", await ReadAsync(a));
+        // The server acknowledges before it delivers: wait for the push.
+        await Eventually.TrueAsync(() => rig.Sim.Received("1002", GlideActions.Chat).Count > 0, TimeSpan.FromSeconds(5), "the push reached 1002");
         var push = Assert.Single(rig.Sim.Received("1002", GlideActions.Chat));
         Assert.StartsWith("tmp@", System.Text.Json.JsonDocument.Parse(push.Data!).RootElement.GetProperty("from").GetString());
 
