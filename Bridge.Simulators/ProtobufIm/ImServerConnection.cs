@@ -20,7 +20,7 @@ internal sealed class ImServerConnection
     private readonly Channel<Outgoing> _outbox;
     private volatile bool _stalled;
 
-    public ImServerConnection(HttpContext http, WebSocket socket, ProtobufImSimulator server, int bufferFrames)
+    public ImServerConnection(HttpContext http, WebSocket socket, ProtobufImSimulator server, int bufferFrames, Action onDropped)
     {
         _http = http;
         _socket = socket;
@@ -29,7 +29,7 @@ internal sealed class ImServerConnection
         {
             FullMode = BoundedChannelFullMode.DropWrite,
             SingleReader = true,
-        });
+        }, _ => onDropped());
     }
 
     /// <summary>The authenticated user, or null.</summary>
@@ -86,7 +86,7 @@ internal sealed class ImServerConnection
         }
     }
 
-    /// <summary>Queues a frame; false when the buffer is full and it was dropped.</summary>
+    /// <summary>Queues a frame (a full buffer drops it: TryWrite still succeeds, the drop callback counts it).</summary>
     public bool Send(CommandType command, uint sequence, IMessage body, long nowMs) =>
         _outbox.Writer.TryWrite(new Outgoing(ImCodec.Encode(command, sequence, body, nowMs), WebSocketMessageType.Binary, false));
 

@@ -32,6 +32,7 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
     private readonly ConcurrentDictionary<string, ConcurrentQueue<MessageAck>> _acks = new(StringComparer.Ordinal);
     private int _authSuccesses;
     private int _authFailures;
+    private long _droppedFrames;
 
     public ProtobufImSimulator(ProtobufImSimulatorOptions? options = null, int port = 0, IPAddress? address = null, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
     {
@@ -51,6 +52,9 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
     public int AuthSuccesses => Volatile.Read(ref _authSuccesses);
 
     public int AuthFailures => Volatile.Read(ref _authFailures);
+
+    /// <summary>Frames dropped because a connection's write buffer was full (the v1 server drops them silently).</summary>
+    public long DroppedFrames => Interlocked.Read(ref _droppedFrames);
 
     /// <summary>Open WebSocket connections, authenticated or not.</summary>
     public int ConnectionCount => _connections.Count;
@@ -187,7 +191,7 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
             KeepAliveTimeout = Options.ReadDeadline > Options.PingInterval ? Options.ReadDeadline - Options.PingInterval : Options.ReadDeadline,
         };
         using var socket = await context.WebSockets.AcceptWebSocketAsync(accept).ConfigureAwait(false);
-        var connection = new ImServerConnection(context, socket, this, Options.WriteBufferFrames);
+        var connection = new ImServerConnection(context, socket, this, Options.WriteBufferFrames, () => Interlocked.Increment(ref _droppedFrames));
         _connections[connection] = 0;
         try
         {

@@ -110,6 +110,23 @@ public sealed class ProtobufImSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pushes_beyond_a_full_write_buffer_are_dropped_and_counted()
+    {
+        await using var bob = await ImRawClient.ConnectAsync(_sim.Url);
+        await bob.AuthAsync("bob", _sim.CreateUser("bob"));
+        Assert.Equal(0, _sim.DroppedFrames);
+        _sim.Stall("bob", true);
+        var sent = _sim.Options.WriteBufferFrames + 100;
+        for (var i = 0; i < sent; i++)
+        {
+            _sim.SendDirect("alice", "bob", $"m{i}");
+        }
+
+        // The stalled pump holds at most one frame besides the buffer, so at least 99 of the extra 100 are dropped.
+        Assert.InRange(_sim.DroppedFrames, 99, 100);
+    }
+
+    [Fact]
     public async Task Revoke_needs_the_server_id_and_the_sender()
     {
         await using var alice = await ImRawClient.ConnectAsync(_sim.Url);
