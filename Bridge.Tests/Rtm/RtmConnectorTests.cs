@@ -273,7 +273,9 @@ public sealed class RtmConnectorTests(ITestOutputHelper output)
         var posted = await rig.Sink.WaitForAsync<MessagePosted>(count, TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(() => rig.Simulator.UnansweredPushes(RtmRig.BridgeUid) == 0, TimeSpan.FromSeconds(10), "every push was answered");
         output.WriteLine($"{count} pushes ingested and answered in {started.ElapsedMilliseconds} ms");
-        Assert.Equal(Enumerable.Range(0, count).Select(i => $"n{i}"), order.Calls.Take(count));
+        // A push repeated to the connector (a gate that re-sends while the previous connection
+        // closes) reaches the sink again and is dropped there; what matters is first-seen order.
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"n{i}"), order.Calls.Distinct().Take(count));
         Assert.Equal(count, posted.Select(p => p.Body.Text).Distinct().Count());
         await stop.CancelAsync();
         await run;

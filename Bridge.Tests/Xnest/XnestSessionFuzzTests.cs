@@ -96,6 +96,12 @@ public class XnestChangeNameTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var run = connector.RunAsync(sink, stop.Token);
         await Eventually.TrueAsync(() => connector.Status.State == SessionState.Connected, TimeSpan.FromSeconds(10), "connected");
+        if (expectCommand)
+        {
+            // The rename goes out on its own after the member list arrives; the marker follows it.
+            await Eventually.TrueAsync(() => received.Contains("@changename:bridge"), TimeSpan.FromSeconds(5), "the rename was sent");
+        }
+
         var sent = await connector.SendAsync(XnestRig.Message(XnestRig.RoomRef("cn"), "marker") with { Target = new EndpointRef("xn", EndpointKind.Room, "cn") }, default);
         Assert.Equal(SendFailureKind.Timeout, sent.Failure); // this fake never echoes
         string[] expected = expectCommand ? ["@changename:bridge", "marker"] : ["marker"];
