@@ -24,10 +24,7 @@ public sealed class ErlangTelemetryTests(ITestOutputHelper output)
         var message = ErlangHarness.Outbound(new EndpointRef(Name, EndpointKind.User, ErlangHarness.AliceUid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "traced out");
         var result = await connector.SendAsync(message, CancellationToken.None);
         Assert.True(result.Succeeded, result.ToString());
-        var send = telemetry.Span("send PUBLISH", "bridge.idempotency_key", message.IdempotencyKey);
-        Assert.NotNull(send);
-        Assert.Equal(message.Target.ToString(), send.GetTagItem("bridge.target"));
-        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
+        telemetry.AssertSendSpan("send PUBLISH", message.IdempotencyKey, message.Target.ToString(), result.NativeMessageId);
 
         Assert.True(telemetry.FramesReceived >= 2, $"frames received {telemetry.FramesReceived} (CONNECT_ACK, PUBLISH)");
         Assert.True(telemetry.FramesSent >= 3, $"frames sent {telemetry.FramesSent} (CONNECT, PUB_ACK, PUBLISH)");

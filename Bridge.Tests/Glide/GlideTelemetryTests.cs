@@ -29,10 +29,7 @@ public sealed class GlideTelemetryTests(ITestOutputHelper output)
         var message = new OutboundMessage(new EndpointRef(Name, EndpointKind.User, "1001"), MessageBody.FromText("traced out"), Guid.NewGuid().ToString("N"), new Participant("rtm", "7", "Seven"), Guid.NewGuid());
         var result = await connector.SendAsync(message, CancellationToken.None);
         Assert.True(result.Succeeded, result.ToString());
-        var send = telemetry.Span("send " + GlideActions.Chat, "bridge.idempotency_key", message.IdempotencyKey);
-        Assert.NotNull(send);
-        Assert.Equal("1001", send.GetTagItem("bridge.target"));
-        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
+        telemetry.AssertSendSpan("send " + GlideActions.Chat, message.IdempotencyKey, "1001", result.NativeMessageId);
 
         Assert.True(telemetry.FramesReceived >= 3, $"frames received {telemetry.FramesReceived} (hello, notify.success, the chat, ack.message)");
         Assert.True(telemetry.FramesSent >= 2, $"frames sent {telemetry.FramesSent} (ack.request, the chat)");

@@ -70,6 +70,15 @@ public sealed class ConnectorTelemetry : IDisposable
     public Activity? Span(string name, string key, string value) =>
         Spans.FirstOrDefault(a => a.OperationName == name && a.GetTagItem(key) as string == value);
 
+    /// <summary>Asserts the send span of one message: found by its idempotency key, tagged with the target and the backend's id.</summary>
+    public void AssertSendSpan(string name, string idempotencyKey, string target, string? nativeMessageId)
+    {
+        var send = Span(name, "bridge.idempotency_key", idempotencyKey);
+        Assert.NotNull(send);
+        Assert.Equal(target, send.GetTagItem("bridge.target"));
+        Assert.Equal(nativeMessageId, send.GetTagItem("bridge.native_message_id"));
+    }
+
     public void Dispose()
     {
         _spans.Dispose();

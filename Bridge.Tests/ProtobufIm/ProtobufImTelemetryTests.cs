@@ -28,10 +28,7 @@ public sealed class ProtobufImTelemetryTests(ITestOutputHelper output)
         var message = new OutboundMessage(new EndpointRef(Name, EndpointKind.User, "alice"), MessageBody.FromText("traced out"), Guid.NewGuid().ToString("N"), new Participant("other", "u1", "User One"), Guid.NewGuid());
         var result = await connector.SendAsync(message, CancellationToken.None);
         Assert.True(result.Succeeded, result.ToString());
-        var send = telemetry.Span("send Text", "bridge.idempotency_key", message.IdempotencyKey);
-        Assert.NotNull(send);
-        Assert.Equal(message.Target.ToString(), send.GetTagItem("bridge.target"));
-        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
+        telemetry.AssertSendSpan("send Text", message.IdempotencyKey, message.Target.ToString(), result.NativeMessageId);
 
         Assert.True(telemetry.FramesReceived >= 3, $"frames received {telemetry.FramesReceived} (AUTH_RSP, SYNC_RSP, PUSH_MSG, SEND_MSG_RSP)");
         Assert.True(telemetry.FramesSent >= 3, $"frames sent {telemetry.FramesSent} (AUTH_REQ, MSG_ACK, SEND_MSG_REQ)");

@@ -35,10 +35,7 @@ public sealed class RtmTelemetryTests(ITestOutputHelper output)
         var message = new OutboundMessage(room, MessageBody.FromText("traced out"), Convert.ToHexStringLower(eventId.ToByteArray()), new Participant("other", "someone"), eventId);
         var result = await connector.SendAsync(message, CancellationToken.None);
         Assert.True(result.Succeeded, result.ToString());
-        var send = telemetry.Span("send sendroommsg", "bridge.idempotency_key", message.IdempotencyKey);
-        Assert.NotNull(send);
-        Assert.Equal(room.Path, send.GetTagItem("bridge.target"));
-        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
+        telemetry.AssertSendSpan("send sendroommsg", message.IdempotencyKey, room.Path, result.NativeMessageId);
 
         Assert.True(telemetry.FramesReceived >= 3, $"frames received {telemetry.FramesReceived} (auth and enterroom answers, the push, the send answer)");
         Assert.True(telemetry.FramesSent >= 3, $"frames sent {telemetry.FramesSent} (auth, enterroom, the push answer, sendroommsg)");

@@ -35,10 +35,7 @@ public sealed class XnestTelemetryTests(ITestOutputHelper output)
         var message = XnestRig.Message(room, "traced out");
         var result = await connector.SendAsync(message, CancellationToken.None);
         Assert.True(result.Succeeded, result.ToString());
-        var send = telemetry.Span("send room", "bridge.idempotency_key", message.IdempotencyKey);
-        Assert.NotNull(send);
-        Assert.Equal(room.ToString(), send.GetTagItem("bridge.target"));
-        Assert.Equal(result.NativeMessageId, send.GetTagItem("bridge.native_message_id"));
+        telemetry.AssertSendSpan("send room", message.IdempotencyKey, room.ToString(), result.NativeMessageId);
 
         Assert.True(telemetry.FramesReceived >= 5, $"frames received {telemetry.FramesReceived} (self, member_count, members, history, join, the message, the echo)");
         Assert.True(telemetry.FramesSent >= 1, $"frames sent {telemetry.FramesSent} (the text)");
