@@ -12,6 +12,7 @@ public enum DeliveryAction
 /// endpoint. <see cref="IdempotencyKey"/> is derived from event id and target
 /// (<see cref="EventIds.IdempotencyKey"/>): a redelivered instruction carries the same key and the
 /// connector writes it into the backend's own id field so a retried send is not a second message.
+/// <see cref="TraceParent"/> is the W3C trace context of the route span that made it.
 /// </summary>
 public sealed record DeliverMessage(
     Guid EventId,
@@ -26,7 +27,8 @@ public sealed record DeliverMessage(
     DateTimeOffset IngestedAt,
     string? ReplyToTargetNativeId = null,
     string? TargetNativeMessageId = null,
-    string? MappedSenderId = null);
+    string? MappedSenderId = null,
+    string? TraceParent = null);
 
 /// <summary>The target backend acknowledged a delivery; <see cref="NativeMessageId"/> is its id there.</summary>
 public sealed record MessageDelivered(

@@ -57,6 +57,7 @@ public static class BridgeHostBuilder
         }
 
         s.AddSingleton<ConnectorRegistry>();
+        s.AddSingleton<RoutePublisher>();
         s.AddSingleton<IngestSink>();
         s.AddBridgeBus(config);
         s.AddSingleton<HealthServer>();

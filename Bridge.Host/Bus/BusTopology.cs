@@ -9,8 +9,11 @@ namespace Bridge.Host.Bus;
 /// by the source conversation, each connector's delivery queues by the target conversation. So a
 /// slow or down backend holds only its own queues, and one conversation never overtakes itself.
 /// </summary>
-public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan? sendTimeout = null)
+public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan? sendTimeout = null, int maxBatch = 100)
 {
+    /// <summary>The most events one broker message (a <c>RouteBatch</c> or <c>DeliveryBatch</c>) carries.</summary>
+    public int MaxBatch => maxBatch;
+
     /// <summary>How long one send may wait for the broker's confirm before it is given up (and redelivered later).</summary>
     public TimeSpan SendTimeout { get; } = sendTimeout ?? TimeSpan.FromSeconds(30);
 
@@ -22,7 +25,9 @@ public sealed class BusTopology(string prefix, int routePartitions, int delivery
 
     public string DeliverQueueName(string connector, int partition) => $"{prefix}.deliver.{connector}.{partition}";
 
-    public Uri RouteQueue(EndpointRef conversation) => new($"queue:{RouteQueueName(Partition(conversation.ToString(), routePartitions))}");
+    public int RoutePartition(EndpointRef conversation) => Partition(conversation.ToString(), routePartitions);
+
+    public Uri RouteQueue(int partition) => new($"queue:{RouteQueueName(partition)}");
 
     public Uri DeliverQueue(EndpointRef target) => new($"queue:{DeliverQueueName(target.Connector, Partition(target.ToString(), deliveryPartitions))}");
 

@@ -29,7 +29,8 @@ public sealed record BusConfig(
     int PrefetchCount,
     string QueuePrefix,
     TimeSpan RecoveryWindow,
-    TimeSpan SendTimeout);
+    TimeSpan SendTimeout,
+    int MaxBatch = 100);
 
 public sealed record RabbitMqConfig(string Host, int Port, string VirtualHost, string Username, Secret Password, bool UseSsl)
 {

@@ -120,7 +120,8 @@ public static partial class ConfigLoader
             r.Int32("prefetch", 64, 1, 10000),
             r.String("queuePrefix", "bridge"),
             r.Duration("recoveryWindow", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(1)),
-            r.Duration("sendTimeout", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)));
+            r.Duration("sendTimeout", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
+            r.Int32("maxBatch", 100, 1, 1000));
         r.ReportUnknownKeys();
         return bus;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bridge.Connectors.Abstractions;
 using Bridge.Contracts.V1;
+using Bridge.Host.Bus;
 using Bridge.Host.Configuration;
 using Bridge.Host.Connectors;
 using Bridge.Host.Store;
@@ -11,91 +12,30 @@ using Microsoft.Extensions.Logging;
 namespace Bridge.Host.Delivery;
 
 /// <summary>
-/// Delivers one instruction to its target connector. Already delivered (the id map knows the
-/// event on that target): acknowledged without sending again. Not connected: held, without using
-/// up retries, until the session is back. Timeouts: retried with backoff up to the configured
-/// count, reusing the idempotency key. Rejected, too large, unsupported, or out of retries: a
-/// <see cref="DeliveryFailed"/> event and the dead-letter (<c>_error</c>) queue with the reason;
-/// the partition moves on, so a poison message never blocks it.
+/// Delivers a <see cref="DeliveryBatch"/> to its target connector. Instructions for different target
+/// conversations go concurrently; one conversation's go one after another, in batch order. Already
+/// delivered (the id map knows the event on that target): not sent again. Each success is recorded
+/// in the id map at once and announced with <see cref="MessageDelivered"/>. An instruction that fails
+/// for good (rejected, too large, unsupported, out of retries; see <see cref="TargetSender"/>) gets
+/// a <see cref="DeliveryFailed"/> event and is moved alone, with its reason, to the queue's
+/// dead-letter (<c>_error</c>) queue; the rest of the batch goes on, so a poison message never
+/// blocks the partition. The batch is acknowledged to the broker when every instruction is done.
 /// </summary>
 public sealed class DeliveryConsumer(
     ConnectorRegistry registry,
     IBridgeStore store,
     DeliveryConfig config,
+    BusTopology topology,
+    BusSendMonitor sends,
     TimeProvider time,
-    ILogger<DeliveryConsumer> logger) : IConsumer<DeliverMessage>
+    ILogger<DeliveryConsumer> logger) : IConsumer<DeliveryBatch>, IConsumer<DeliverMessage>
 {
-    private static readonly TimeSpan NotConnectedPoll = TimeSpan.FromMilliseconds(250);
+    private readonly TargetSender _sender = new(config, time, logger);
 
-    public async Task Consume(ConsumeContext<DeliverMessage> context)
-    {
-        var d = context.Message;
-        var ct = context.CancellationToken;
-        using var activity = BridgeTelemetry.Source.StartActivity("deliver", ActivityKind.Internal);
-        activity?.SetTag("bridge.event_id", d.EventId.ToString("N"));
-        activity?.SetTag("bridge.target", d.Target.ToString());
-        activity?.SetTag("bridge.route", d.Route);
-        activity?.SetTag("bridge.action", d.Action.ToString());
+    public Task Consume(ConsumeContext<DeliveryBatch> context) => DeliverAllAsync(context, context.Message.Deliveries);
 
-        var connector = registry.Find(d.Target.Connector);
-        if (connector is null)
-        {
-            await FailAsync(context, DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0).ConfigureAwait(false);
-            return;
-        }
-
-        var existing = await store.FindNativeAsync(d.EventId, d.Target, ct).ConfigureAwait(false);
-        if (existing is not null)
-        {
-            DeliveryLog.AlreadyDelivered(logger, d.EventId, d.Target.ToString(), existing);
-            return;
-        }
-
-        if (Unsupported(connector, d) is { } reason)
-        {
-            DeliveryLog.Skipped(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), reason);
-            BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", "unsupported"));
-            await PublishOutcomeAsync(context, new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow())).ConfigureAwait(false);
-            return;
-        }
-
-        var attempts = 0;
-        var holding = false;
-        while (true)
-        {
-            var result = await SendOnceAsync(connector, d, ct).ConfigureAwait(false);
-            if (result.Succeeded)
-            {
-                await RecordSuccessAsync(context, result.NativeMessageId!).ConfigureAwait(false);
-                CompleteOnlyIfStillConnected(context);
-                return;
-            }
-
-            activity?.AddEvent(new ActivityEvent("send failed", tags: new ActivityTagsCollection { ["bridge.result"] = result.ToString() }));
-            if (result.Failure == SendFailureKind.NotConnected)
-            {
-                if (!holding)
-                {
-                    DeliveryLog.Holding(logger, d.Target.ToString(), d.EventId);
-                    holding = true;
-                }
-
-                await Task.Delay(NotConnectedPoll, time, ct).ConfigureAwait(false);
-                continue;
-            }
-
-            attempts++;
-            if (!result.IsTransient || attempts > config.Retries)
-            {
-                await FailAsync(context, ToFailureKind(result.Failure), result.ToString(), attempts).ConfigureAwait(false);
-                return;
-            }
-
-            var delay = Backoff(attempts);
-            DeliveryLog.Retrying(logger, d.EventId, d.Target.ToString(), attempts, result.ToString(), delay.TotalMilliseconds);
-            await Task.Delay(delay, time, ct).ConfigureAwait(false);
-        }
-    }
+    /// <summary>A single instruction (from a bridge before batching) is a batch of one.</summary>
+    public Task Consume(ConsumeContext<DeliverMessage> context) => DeliverAllAsync(context, [context.Message]);
 
     /// <summary>
     /// When the broker connection died during this consume, MassTransit has cancelled its token;
@@ -104,28 +44,87 @@ public sealed class DeliveryConsumer(
     /// </summary>
     internal static void CompleteOnlyIfStillConnected(ConsumeContext context) => context.CancellationToken.ThrowIfCancellationRequested();
 
-    private async Task<SendResult> SendOnceAsync(IConnector connector, DeliverMessage d, CancellationToken cancellationToken)
+    private async Task DeliverAllAsync(ConsumeContext context, IReadOnlyList<DeliverMessage> deliveries)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(config.SendTimeout);
-        try
+        var outcomes = new List<object>();
+        if (deliveries.Count == 1)
         {
-            return d.Action switch
-            {
-                DeliveryAction.Edit => await connector.EditAsync(new OutboundEdit(d.Target, d.TargetNativeMessageId!, d.Body, d.IdempotencyKey, d.EventId), timeout.Token).ConfigureAwait(false),
-                DeliveryAction.Delete => await connector.DeleteAsync(new OutboundDelete(d.Target, d.TargetNativeMessageId!, d.IdempotencyKey, d.EventId), timeout.Token).ConfigureAwait(false),
-                _ => await connector.SendAsync(new OutboundMessage(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId), timeout.Token).ConfigureAwait(false),
-            };
+            await DeliverConversationAsync(context, deliveries, outcomes).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        else
         {
-            return SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
+            var conversations = new Dictionary<EndpointRef, List<DeliverMessage>>();
+            foreach (var d in deliveries)
+            {
+                if (!conversations.TryGetValue(d.Target, out var list))
+                {
+                    conversations[d.Target] = list = [];
+                }
+
+                list.Add(d);
+            }
+
+            await Task.WhenAll(conversations.Values.Select(c => DeliverConversationAsync(context, c, outcomes))).ConfigureAwait(false);
+        }
+
+        // Outcome events are notifications for observers: published together at the end, and a
+        // failure to publish one is logged, never allowed to fault the batch (which would
+        // dead-letter messages the target already has).
+        await Task.WhenAll(outcomes.Select(o => PublishOutcomeAsync(context, o))).ConfigureAwait(false);
+        CompleteOnlyIfStillConnected(context);
+    }
+
+    private async Task DeliverConversationAsync(ConsumeContext context, IReadOnlyList<DeliverMessage> deliveries, List<object> outcomes)
+    {
+        foreach (var d in deliveries)
+        {
+            var outcome = await DeliverOneAsync(context, d).ConfigureAwait(false);
+            if (outcome is not null)
+            {
+                lock (outcomes)
+                {
+                    outcomes.Add(outcome);
+                }
+            }
         }
     }
 
-    private async Task RecordSuccessAsync(ConsumeContext<DeliverMessage> context, string nativeId)
+    /// <summary>Delivers one instruction; returns the outcome event to publish, if any.</summary>
+    private async Task<object?> DeliverOneAsync(ConsumeContext context, DeliverMessage d)
     {
-        var d = context.Message;
+        var ct = context.CancellationToken;
+        using var activity = BatchTelemetry.StartFor("deliver", d.TraceParent);
+        activity?.SetTag("bridge.event_id", d.EventId.ToString("N"));
+        activity?.SetTag("bridge.target", d.Target.ToString());
+        activity?.SetTag("bridge.route", d.Route);
+        activity?.SetTag("bridge.action", d.Action.ToString());
+
+        var connector = registry.Find(d.Target.Connector);
+        if (connector is null)
+        {
+            return await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false);
+        }
+
+        var existing = await store.FindNativeAsync(d.EventId, d.Target, ct).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            DeliveryLog.AlreadyDelivered(logger, d.EventId, d.Target.ToString(), existing);
+            return null;
+        }
+
+        if (Unsupported(connector, d) is { } reason)
+        {
+            DeliveryLog.Skipped(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), reason);
+            BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", "unsupported"));
+            return new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow());
+        }
+
+        var outcome = await _sender.SendAsync(connector, d, ct).ConfigureAwait(false);
+        if (outcome.NativeMessageId is not { } nativeId)
+        {
+            return await DeadLetterAsync(context, d, outcome).ConfigureAwait(false);
+        }
+
         await store.RecordDeliveryAsync(d.EventId, d.Target, nativeId, CancellationToken.None).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var latency = Math.Max(0, (now - d.IngestedAt).TotalMilliseconds);
@@ -133,36 +132,41 @@ public sealed class DeliveryConsumer(
         BridgeTelemetry.Relayed.Add(1, tags);
         BridgeTelemetry.RelayLatency.Record(latency, tags);
         DeliveryLog.Delivered(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), nativeId, latency);
-        await PublishOutcomeAsync(context, new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency)).ConfigureAwait(false);
+        return new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency);
     }
 
-    /// <summary>
-    /// Outcome events are notifications for observers: a failure to publish one is logged, never
-    /// allowed to fault the delivery (which would dead-letter a message the target already has).
-    /// </summary>
-    private async Task PublishOutcomeAsync<T>(ConsumeContext context, T outcome)
-        where T : class
+    /// <summary>Moves one instruction, with its reason in headers, to the dead-letter queue of the queue it came from.</summary>
+    private async Task<object> DeadLetterAsync(ConsumeContext context, DeliverMessage d, DeliveryOutcome outcome)
+    {
+        var kind = outcome.Failure ?? DeliveryFailureKind.Rejected;
+        var reason = outcome.Reason ?? "unknown";
+        DeliveryLog.GaveUp(logger, d.EventId, d.Target.ToString(), outcome.Attempts, reason);
+        BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", kind.ToString()));
+        Activity.Current?.SetStatus(ActivityStatusCode.Error, reason);
+        var queue = context.ReceiveContext.InputAddress.Segments[^1];
+        var endpoint = await context.GetSendEndpoint(new Uri($"queue:{queue}_error")).ConfigureAwait(false);
+        var headers = new Dictionary<string, object>
+        {
+            ["Bridge-Failure-Kind"] = kind.ToString(),
+            ["Bridge-Failure-Reason"] = reason,
+            ["Bridge-Attempts"] = outcome.Attempts,
+        };
+        await BoundedSend.SendAsync(endpoint, d, topology.SendTimeout, sends, context.CancellationToken, headers).ConfigureAwait(false);
+        return new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, kind, reason, outcome.Attempts, time.GetUtcNow());
+    }
+
+    private async Task PublishOutcomeAsync(ConsumeContext context, object outcome)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         bounded.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            await context.Publish(outcome, bounded.Token).ConfigureAwait(false);
+            await context.Publish(outcome, outcome.GetType(), bounded.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
         {
-            DeliveryLog.OutcomeNotPublished(logger, typeof(T).Name, ex.Message);
+            DeliveryLog.OutcomeNotPublished(logger, outcome.GetType().Name, ex.Message);
         }
-    }
-
-    private async Task FailAsync(ConsumeContext<DeliverMessage> context, DeliveryFailureKind kind, string reason, int attempts)
-    {
-        var d = context.Message;
-        DeliveryLog.GaveUp(logger, d.EventId, d.Target.ToString(), attempts, reason);
-        BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", kind.ToString()));
-        Activity.Current?.SetStatus(ActivityStatusCode.Error, reason);
-        await PublishOutcomeAsync(context, new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, kind, reason, attempts, time.GetUtcNow())).ConfigureAwait(false);
-        throw new DeliveryFailedException($"{kind}: {reason}");
     }
 
     private static string? Unsupported(IConnector connector, DeliverMessage d)
@@ -176,19 +180,4 @@ public sealed class DeliveryConsumer(
             _ => null,
         };
     }
-
-    private TimeSpan Backoff(int attempt)
-    {
-        var ms = config.RetryDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
-        return TimeSpan.FromMilliseconds(Math.Min(ms, config.MaxRetryDelay.TotalMilliseconds));
-    }
-
-    private static DeliveryFailureKind ToFailureKind(SendFailureKind kind) => kind switch
-    {
-        SendFailureKind.Timeout => DeliveryFailureKind.Timeout,
-        SendFailureKind.TooLarge => DeliveryFailureKind.TooLarge,
-        SendFailureKind.NotConnected => DeliveryFailureKind.NotConnected,
-        SendFailureKind.Unsupported => DeliveryFailureKind.Unsupported,
-        _ => DeliveryFailureKind.Rejected,
-    };
 }

@@ -14,8 +14,11 @@ namespace Bridge.Host.Routing;
 /// Turns one inbound event into one <see cref="DeliverMessage"/> per target endpoint of the routes
 /// that match its source: filters by relay kind, applies the format template with the mapped
 /// sender name, and resolves replies, edits and deletes through the id map. A miss in the id map
-/// is skipped with a log line, never posted as a new message. The consume completes (and the
-/// event is acknowledged to the broker) only after every delivery instruction is confirmed.
+/// is skipped with a log line, never posted as a new message. A <see cref="RouteBatch"/> is routed
+/// event by event, in order; the instructions for each delivery queue go out together as one
+/// <see cref="DeliveryBatch"/> per queue (in event order, so a target conversation keeps its order).
+/// The consume completes (and the batch is acknowledged to the broker) only after every delivery
+/// batch is confirmed. Single events (from a bridge before batching) are routed as a batch of one.
 /// </summary>
 public sealed class RouterConsumer(
     RouteTable routes,
@@ -24,15 +27,110 @@ public sealed class RouterConsumer(
     BusTopology topology,
     BusSendMonitor sends,
     ILogger<RouterConsumer> logger) :
+    IConsumer<RouteBatch>,
     IConsumer<MessagePosted>,
     IConsumer<MessageEdited>,
     IConsumer<MessageDeleted>,
     IConsumer<MembershipChanged>
 {
-    public async Task Consume(ConsumeContext<MessagePosted> context)
+    public Task Consume(ConsumeContext<RouteBatch> context) => RouteAllAsync(context, context.Message.Events);
+
+    public Task Consume(ConsumeContext<MessagePosted> context) => RouteAllAsync(context, [new InboundEvent(Posted: context.Message)]);
+
+    public Task Consume(ConsumeContext<MessageEdited> context) => RouteAllAsync(context, [new InboundEvent(Edited: context.Message)]);
+
+    public Task Consume(ConsumeContext<MessageDeleted> context) => RouteAllAsync(context, [new InboundEvent(Deleted: context.Message)]);
+
+    public Task Consume(ConsumeContext<MembershipChanged> context) => RouteAllAsync(context, [new InboundEvent(Membership: context.Message)]);
+
+    private async Task RouteAllAsync(ConsumeContext context, IReadOnlyList<InboundEvent> events)
     {
-        var m = context.Message;
-        using var activity = StartRoute(m.EventId, m.Conversation);
+        var byQueue = new Dictionary<Uri, List<DeliverMessage>>();
+        var routed = new List<(InboundEvent Event, string Type, int Count)>(events.Count);
+        foreach (var e in events)
+        {
+            using var activity = BatchTelemetry.StartFor("route", e.TraceParent);
+            activity?.SetTag("bridge.event_id", e.EventId.ToString("N"));
+            activity?.SetTag("bridge.source", e.Conversation?.ToString());
+            var (type, deliveries) = await RouteOneAsync(e, activity?.Id, context.CancellationToken).ConfigureAwait(false);
+            foreach (var d in deliveries)
+            {
+                var queue = topology.DeliverQueue(d.Target);
+                if (!byQueue.TryGetValue(queue, out var list))
+                {
+                    byQueue[queue] = list = [];
+                }
+
+                list.Add(d);
+            }
+
+            routed.Add((e, type, deliveries.Count));
+        }
+
+        var pending = new List<Task>();
+        foreach (var (queue, deliveries) in byQueue)
+        {
+            for (var i = 0; i < deliveries.Count; i += topology.MaxBatch)
+            {
+                pending.Add(SendBatchAsync(context, queue, deliveries.GetRange(i, Math.Min(topology.MaxBatch, deliveries.Count - i))));
+            }
+        }
+
+        await Task.WhenAll(pending).ConfigureAwait(false);
+        foreach (var (e, type, count) in routed)
+        {
+            if (count == 0)
+            {
+                RoutingLog.NoRoute(logger, e.Conversation?.ToString() ?? "?", type, e.EventId);
+            }
+            else
+            {
+                RoutingLog.Routed(logger, type, e.EventId, e.Conversation?.ToString() ?? "?", count);
+            }
+        }
+
+        Delivery.DeliveryConsumer.CompleteOnlyIfStillConnected(context);
+    }
+
+    private async Task<(string Type, List<DeliverMessage> Deliveries)> RouteOneAsync(InboundEvent e, string? trace, CancellationToken ct)
+    {
+        if (e.Posted is { } posted)
+        {
+            return (nameof(MessagePosted), await PostedAsync(posted, trace, ct).ConfigureAwait(false));
+        }
+
+        if (e.Edited is { } m)
+        {
+            return (nameof(MessageEdited), await ForExistingAsync(m.EventId, m.Conversation, m.TargetNativeMessageId, RelayKind.Edits, DeliveryAction.Edit, (route, target, native) =>
+                new DeliverMessage(
+                    m.EventId, route.Name, m.Conversation, target, DeliveryAction.Edit, m.Sender,
+                    MessageFormatter.Format(m.NewBody, route.Format, m.Conversation.Connector, users.DisplayName(m.Sender), route.Name),
+                    EventIds.IdempotencyKey(m.EventId, DeliveryAction.Edit, target), m.EditedAt, m.EditedAt,
+                    TargetNativeMessageId: native, TraceParent: trace), ct).ConfigureAwait(false));
+        }
+
+        if (e.Deleted is { } d)
+        {
+            var deletedBy = d.DeletedBy ?? new Participant(d.Conversation.Connector, string.Empty);
+            return (nameof(MessageDeleted), await ForExistingAsync(d.EventId, d.Conversation, d.TargetNativeMessageId, RelayKind.Deletes, DeliveryAction.Delete, (route, target, native) =>
+                new DeliverMessage(
+                    d.EventId, route.Name, d.Conversation, target, DeliveryAction.Delete, deletedBy,
+                    new MessageBody(BodyKind.System, null),
+                    EventIds.IdempotencyKey(d.EventId, DeliveryAction.Delete, target), d.DeletedAt, d.DeletedAt,
+                    TargetNativeMessageId: native, TraceParent: trace), ct).ConfigureAwait(false));
+        }
+
+        if (e.Membership is { } c)
+        {
+            return (nameof(MembershipChanged), Membership(c, trace));
+        }
+
+        RoutingLog.Skipped(logger, "route", e.EventId, "?", "the batch entry carries no event");
+        return ("empty", []);
+    }
+
+    private async Task<List<DeliverMessage>> PostedAsync(MessagePosted m, string? trace, CancellationToken ct)
+    {
         var kind = m.Body.Kind switch
         {
             BodyKind.Text => RelayKind.Text,
@@ -45,7 +143,7 @@ public sealed class RouterConsumer(
 
         var replyEvent = m.ReplyToNativeId is null
             ? null
-            : await store.FindByNativeAsync(m.Conversation.Connector, m.ReplyToNativeId, context.CancellationToken).ConfigureAwait(false);
+            : await store.FindByNativeAsync(m.Conversation.Connector, m.ReplyToNativeId, ct).ConfigureAwait(false);
         var sender = users.DisplayName(m.Sender);
         var deliveries = new List<DeliverMessage>();
         foreach (var (route, target) in routes.TargetsOf(m.Conversation))
@@ -58,7 +156,7 @@ public sealed class RouterConsumer(
             string? replyTo = null;
             if (replyEvent is not null)
             {
-                replyTo = await store.FindNativeAsync(replyEvent.EventId, target, context.CancellationToken).ConfigureAwait(false);
+                replyTo = await store.FindNativeAsync(replyEvent.EventId, target, ct).ConfigureAwait(false);
             }
 
             deliveries.Add(new DeliverMessage(
@@ -73,43 +171,15 @@ public sealed class RouterConsumer(
                 m.SentAt,
                 m.ReceivedAt,
                 ReplyToTargetNativeId: replyTo,
-                MappedSenderId: users.IdOn(m.Sender, target.Connector)));
+                MappedSenderId: users.IdOn(m.Sender, target.Connector),
+                TraceParent: trace));
         }
 
-        await SendAllAsync(context, deliveries, m.EventId, m.Conversation, nameof(MessagePosted)).ConfigureAwait(false);
+        return deliveries;
     }
 
-    public async Task Consume(ConsumeContext<MessageEdited> context)
+    private List<DeliverMessage> Membership(MembershipChanged m, string? trace)
     {
-        var m = context.Message;
-        using var activity = StartRoute(m.EventId, m.Conversation);
-        var deliveries = await ForExistingAsync(context, m.EventId, m.Conversation, m.TargetNativeMessageId, RelayKind.Edits, DeliveryAction.Edit, (route, target, native) =>
-            new DeliverMessage(
-                m.EventId, route.Name, m.Conversation, target, DeliveryAction.Edit, m.Sender,
-                MessageFormatter.Format(m.NewBody, route.Format, m.Conversation.Connector, users.DisplayName(m.Sender), route.Name),
-                EventIds.IdempotencyKey(m.EventId, DeliveryAction.Edit, target), m.EditedAt, m.EditedAt,
-                TargetNativeMessageId: native)).ConfigureAwait(false);
-        await SendAllAsync(context, deliveries, m.EventId, m.Conversation, nameof(MessageEdited)).ConfigureAwait(false);
-    }
-
-    public async Task Consume(ConsumeContext<MessageDeleted> context)
-    {
-        var m = context.Message;
-        using var activity = StartRoute(m.EventId, m.Conversation);
-        var deletedBy = m.DeletedBy ?? new Participant(m.Conversation.Connector, string.Empty);
-        var deliveries = await ForExistingAsync(context, m.EventId, m.Conversation, m.TargetNativeMessageId, RelayKind.Deletes, DeliveryAction.Delete, (route, target, native) =>
-            new DeliverMessage(
-                m.EventId, route.Name, m.Conversation, target, DeliveryAction.Delete, deletedBy,
-                new MessageBody(BodyKind.System, null),
-                EventIds.IdempotencyKey(m.EventId, DeliveryAction.Delete, target), m.DeletedAt, m.DeletedAt,
-                TargetNativeMessageId: native)).ConfigureAwait(false);
-        await SendAllAsync(context, deliveries, m.EventId, m.Conversation, nameof(MessageDeleted)).ConfigureAwait(false);
-    }
-
-    public async Task Consume(ConsumeContext<MembershipChanged> context)
-    {
-        var m = context.Message;
-        using var activity = StartRoute(m.EventId, m.Conversation);
         var name = users.DisplayName(m.Member);
         var text = m.Change switch
         {
@@ -117,24 +187,24 @@ public sealed class RouterConsumer(
             MembershipChange.Left => $"{name} left",
             _ => $"{name} is now known as {m.NewName}",
         };
-        var deliveries = routes.TargetsOf(m.Conversation)
+        return routes.TargetsOf(m.Conversation)
             .Where(rt => rt.Route.Relay.Contains(RelayKind.Membership))
             .Select(rt => new DeliverMessage(
                 m.EventId, rt.Route.Name, m.Conversation, rt.Target, DeliveryAction.Post, m.Member,
                 MessageFormatter.Format(new MessageBody(BodyKind.System, text), rt.Route.Format, m.Conversation.Connector, name, rt.Route.Name),
-                EventIds.IdempotencyKey(m.EventId, DeliveryAction.Post, rt.Target), m.At, m.At))
+                EventIds.IdempotencyKey(m.EventId, DeliveryAction.Post, rt.Target), m.At, m.At,
+                TraceParent: trace))
             .ToList();
-        await SendAllAsync(context, deliveries, m.EventId, m.Conversation, nameof(MembershipChanged)).ConfigureAwait(false);
     }
 
     private async Task<List<DeliverMessage>> ForExistingAsync(
-        ConsumeContext context,
         Guid eventId,
         EndpointRef source,
         string targetNativeId,
         RelayKind kind,
         DeliveryAction action,
-        Func<RouteConfig, EndpointRef, string, DeliverMessage> create)
+        Func<RouteConfig, EndpointRef, string, DeliverMessage> create,
+        CancellationToken ct)
     {
         var deliveries = new List<DeliverMessage>();
         var targets = routes.TargetsOf(source).Where(rt => rt.Route.Relay.Contains(kind)).ToList();
@@ -143,10 +213,10 @@ public sealed class RouterConsumer(
             return deliveries;
         }
 
-        var original = await store.FindByNativeAsync(source.Connector, targetNativeId, context.CancellationToken).ConfigureAwait(false);
+        var original = await store.FindByNativeAsync(source.Connector, targetNativeId, ct).ConfigureAwait(false);
         foreach (var (route, target) in targets)
         {
-            var native = original is null ? null : await store.FindNativeAsync(original.EventId, target, context.CancellationToken).ConfigureAwait(false);
+            var native = original is null ? null : await store.FindNativeAsync(original.EventId, target, ct).ConfigureAwait(false);
             if (native is null)
             {
                 RoutingLog.Skipped(logger, action.ToString(), eventId, target.ToString(), $"no mirrored copy of {source.Connector} message {targetNativeId} is known there");
@@ -160,47 +230,19 @@ public sealed class RouterConsumer(
         return deliveries;
     }
 
-    private async Task SendAllAsync(ConsumeContext context, List<DeliverMessage> deliveries, Guid eventId, EndpointRef source, string type)
+    private async Task SendBatchAsync(ConsumeContext context, Uri queue, List<DeliverMessage> deliveries)
     {
-        if (deliveries.Count == 0)
-        {
-            RoutingLog.NoRoute(logger, source.ToString(), type, eventId);
-            return;
-        }
-
-        var sends = new Task[deliveries.Count];
-        for (var i = 0; i < deliveries.Count; i++)
-        {
-            sends[i] = SendOneAsync(context, deliveries[i]);
-        }
-
-        await Task.WhenAll(sends).ConfigureAwait(false);
-        RoutingLog.Routed(logger, type, eventId, source.ToString(), deliveries.Count);
-        Delivery.DeliveryConsumer.CompleteOnlyIfStillConnected(context);
-    }
-
-    private async Task SendOneAsync(ConsumeContext context, DeliverMessage delivery)
-    {
-        var endpoint = await context.GetSendEndpoint(topology.DeliverQueue(delivery.Target)).ConfigureAwait(false);
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        bounded.CancelAfter(topology.SendTimeout);
+        using var activity = BatchTelemetry.StartSend("route.send", deliveries.Select(d => d.TraceParent), deliveries.Count);
+        var endpoint = await context.GetSendEndpoint(queue).ConfigureAwait(false);
         try
         {
-            await endpoint.Send(delivery, bounded.Token).ConfigureAwait(false);
-            sends.Confirmed();
+            await BoundedSend.SendAsync(endpoint, new DeliveryBatch(deliveries), topology.SendTimeout, sends, context.CancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        catch (TimeoutException ex)
         {
-            sends.TimedOut(); // the consume fails and the message is redelivered
-            throw;
+            // Ends the consume as cancelled, not faulted: the batch is not dead-lettered but comes
+            // back and is routed again (the delivery stage recognizes what it already delivered).
+            throw new OperationCanceledException(ex.Message, ex);
         }
-    }
-
-    private static Activity? StartRoute(Guid eventId, EndpointRef source)
-    {
-        var activity = BridgeTelemetry.Source.StartActivity("route", ActivityKind.Internal);
-        activity?.SetTag("bridge.event_id", eventId.ToString("N"));
-        activity?.SetTag("bridge.source", source.ToString());
-        return activity;
     }
 }

@@ -13,6 +13,9 @@ public enum IngestLookup
     DeliveredByBridge,
 }
 
+/// <summary>An inbound message that is durable on the bus: its event id and where it came from.</summary>
+public readonly record struct IngestRecord(Guid EventId, EndpointRef Conversation, string NativeMessageId);
+
 /// <summary>One native message that belongs to an event: the original or a delivered copy.</summary>
 public sealed record MappedMessage(Guid EventId, EndpointRef Endpoint, string NativeMessageId, bool IsOrigin);
 
@@ -29,6 +32,9 @@ public interface IBridgeStore : ICursorStore, IAsyncDisposable
 
     /// <summary>Records that an inbound message is durable on the bus (its origin mapping).</summary>
     Task RecordIngestAsync(Guid eventId, EndpointRef conversation, string nativeMessageId, CancellationToken cancellationToken);
+
+    /// <summary>Records several ingests at once, in one transaction.</summary>
+    Task RecordIngestsAsync(IReadOnlyList<IngestRecord> ingests, CancellationToken cancellationToken);
 
     /// <summary>Records a delivered copy; idempotent for the same (event, target).</summary>
     Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken);

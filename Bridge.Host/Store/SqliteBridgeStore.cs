@@ -39,6 +39,7 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
 
     private readonly SemaphoreSlim _lock = new(1, 1);
     private SqliteConnection? _connection;
+    private Statements? _statements;
 
     public string Path => path;
 
@@ -58,76 +59,47 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        _statements = new Statements(connection);
         _connection = connection;
     }
 
     public Task<IngestLookup> LookupIngestAsync(Guid eventId, string connector, string nativeMessageId, CancellationToken cancellationToken) =>
-        WithLock(c =>
+        WithLock(s => s.LookupIngest.Bind(Key(eventId), connector, nativeMessageId).ExecuteScalar() switch
         {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = """
-                SELECT 1 FROM ingested WHERE event_id = $e
-                UNION ALL
-                SELECT 2 FROM message_map WHERE connector = $c AND native_id = $n AND is_origin = 0
-                LIMIT 1
-                """;
-            cmd.Parameters.AddWithValue("$e", Key(eventId));
-            cmd.Parameters.AddWithValue("$c", connector);
-            cmd.Parameters.AddWithValue("$n", nativeMessageId);
-            return cmd.ExecuteScalar() switch
-            {
-                1L => IngestLookup.AlreadyIngested,
-                2L => IngestLookup.DeliveredByBridge,
-                _ => IngestLookup.New,
-            };
+            1L => IngestLookup.AlreadyIngested,
+            2L => IngestLookup.DeliveredByBridge,
+            _ => IngestLookup.New,
         }, cancellationToken);
 
     public Task RecordIngestAsync(Guid eventId, EndpointRef conversation, string nativeMessageId, CancellationToken cancellationToken) =>
-        WithLock(c =>
+        RecordIngestsAsync([new IngestRecord(eventId, conversation, nativeMessageId)], cancellationToken);
+
+    public Task RecordIngestsAsync(IReadOnlyList<IngestRecord> ingests, CancellationToken cancellationToken) =>
+        WithLock(s =>
         {
-            using var tx = c.BeginTransaction();
-            using (var cmd = c.CreateCommand())
+            using var tx = s.Connection.BeginTransaction();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var i in ingests)
             {
-                cmd.Transaction = tx;
-                cmd.CommandText = "INSERT OR IGNORE INTO ingested (event_id, connector, native_id, at) VALUES ($e, $c, $n, $t)";
-                cmd.Parameters.AddWithValue("$e", Key(eventId));
-                cmd.Parameters.AddWithValue("$c", conversation.Connector);
-                cmd.Parameters.AddWithValue("$n", nativeMessageId);
-                cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                cmd.ExecuteNonQuery();
+                var key = Key(i.EventId);
+                s.InsertIngested.Bind(key, i.Conversation.Connector, i.NativeMessageId, now).In(tx).ExecuteNonQuery();
+                s.InsertMapping.Bind(key, i.Conversation.Connector, i.Conversation.Path, i.NativeMessageId, 1, now).In(tx).ExecuteNonQuery();
             }
 
-            InsertMapping(c, tx, eventId, conversation, nativeMessageId, isOrigin: true);
             tx.Commit();
             return true;
         }, cancellationToken);
 
     public Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken) =>
-        WithLock(c =>
-        {
-            InsertMapping(c, null, eventId, target, nativeMessageId, isOrigin: false);
-            return true;
-        }, cancellationToken);
+        WithLock(s => s.InsertMapping.Bind(Key(eventId), target.Connector, target.Path, nativeMessageId, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).In(null).ExecuteNonQuery(), cancellationToken);
 
     public Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken) =>
-        WithLock(c =>
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "SELECT native_id FROM message_map WHERE event_id = $e AND connector = $c AND endpoint = $p";
-            cmd.Parameters.AddWithValue("$e", Key(eventId));
-            cmd.Parameters.AddWithValue("$c", endpoint.Connector);
-            cmd.Parameters.AddWithValue("$p", endpoint.Path);
-            return cmd.ExecuteScalar() as string;
-        }, cancellationToken);
+        WithLock(s => s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string, cancellationToken);
 
     public Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken) =>
-        WithLock(c =>
+        WithLock(s =>
         {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "SELECT event_id, endpoint, is_origin FROM message_map WHERE connector = $c AND native_id = $n ORDER BY is_origin DESC LIMIT 1";
-            cmd.Parameters.AddWithValue("$c", connector);
-            cmd.Parameters.AddWithValue("$n", nativeMessageId);
-            using var reader = cmd.ExecuteReader();
+            using var reader = s.FindByNative.Bind(connector, nativeMessageId).ExecuteReader();
             if (!reader.Read())
             {
                 return null;
@@ -140,8 +112,9 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
         }, cancellationToken);
 
     public Task<string?> GetCursorAsync(string connector, string endpointKey, CancellationToken cancellationToken) =>
-        WithLock(c =>
+        WithLock(s =>
         {
+            var c = s.Connection;
             using var cmd = c.CreateCommand();
             cmd.CommandText = "SELECT cursor FROM cursors WHERE connector = $c AND endpoint = $p";
             cmd.Parameters.AddWithValue("$c", connector);
@@ -150,8 +123,9 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
         }, cancellationToken);
 
     public Task SetCursorAsync(string connector, string endpointKey, string cursor, CancellationToken cancellationToken) =>
-        WithLock(c =>
+        WithLock(s =>
         {
+            var c = s.Connection;
             using var cmd = c.CreateCommand();
             cmd.CommandText = "INSERT INTO cursors (connector, endpoint, cursor) VALUES ($c, $p, $v) ON CONFLICT (connector, endpoint) DO UPDATE SET cursor = excluded.cursor";
             cmd.Parameters.AddWithValue("$c", connector);
@@ -163,6 +137,8 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
 
     public async ValueTask DisposeAsync()
     {
+        _statements?.Dispose();
+        _statements = null;
         if (_connection is not null)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
@@ -172,33 +148,53 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
         _lock.Dispose();
     }
 
-    private static void InsertMapping(SqliteConnection c, SqliteTransaction? tx, Guid eventId, EndpointRef endpoint, string nativeId, bool isOrigin)
-    {
-        using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "INSERT OR IGNORE INTO message_map (event_id, connector, endpoint, native_id, is_origin, at) VALUES ($e, $c, $p, $n, $o, $t)";
-        cmd.Parameters.AddWithValue("$e", Key(eventId));
-        cmd.Parameters.AddWithValue("$c", endpoint.Connector);
-        cmd.Parameters.AddWithValue("$p", endpoint.Path);
-        cmd.Parameters.AddWithValue("$n", nativeId);
-        cmd.Parameters.AddWithValue("$o", isOrigin ? 1 : 0);
-        cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        cmd.ExecuteNonQuery();
-    }
-
     private static string Key(Guid id) => id.ToString("N");
 
-    private async Task<T> WithLock<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    private async Task<T> WithLock<T>(Func<Statements, T> work, CancellationToken cancellationToken)
     {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = _connection ?? throw new InvalidOperationException("the store is not initialized");
-            return work(connection);
+            var statements = _statements ?? throw new InvalidOperationException("the store is not initialized");
+            return work(statements);
         }
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>The hot statements, each prepared once and re-bound per call (under the store's lock).</summary>
+    private sealed class Statements(SqliteConnection connection) : IDisposable
+    {
+        public SqliteConnection Connection => connection;
+
+        public PreparedStatement LookupIngest { get; } = new(connection, """
+            SELECT 1 FROM ingested WHERE event_id = $p0
+            UNION ALL
+            SELECT 2 FROM message_map WHERE connector = $p1 AND native_id = $p2 AND is_origin = 0
+            LIMIT 1
+            """, 3);
+
+        public PreparedStatement InsertIngested { get; } = new(connection,
+            "INSERT OR IGNORE INTO ingested (event_id, connector, native_id, at) VALUES ($p0, $p1, $p2, $p3)", 4);
+
+        public PreparedStatement InsertMapping { get; } = new(connection,
+            "INSERT OR IGNORE INTO message_map (event_id, connector, endpoint, native_id, is_origin, at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5)", 6);
+
+        public PreparedStatement FindNative { get; } = new(connection,
+            "SELECT native_id FROM message_map WHERE event_id = $p0 AND connector = $p1 AND endpoint = $p2", 3);
+
+        public PreparedStatement FindByNative { get; } = new(connection,
+            "SELECT event_id, endpoint, is_origin FROM message_map WHERE connector = $p0 AND native_id = $p1 ORDER BY is_origin DESC LIMIT 1", 2);
+
+        public void Dispose()
+        {
+            LookupIngest.Dispose();
+            InsertIngested.Dispose();
+            InsertMapping.Dispose();
+            FindNative.Dispose();
+            FindByNative.Dispose();
         }
     }
 }

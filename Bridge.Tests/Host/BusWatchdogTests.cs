@@ -31,14 +31,18 @@ public class BusWatchdogTests
     [Fact]
     public async Task A_confirmed_send_resets_the_window_and_an_unreachable_broker_never_trips_it()
     {
-        var (watchdog, sends, lifetime) = Create(brokerReachable: true);
+        // A wide window against short timeout spans, so a loaded machine's late timers cannot
+        // stretch one span past it; the loop still runs twice the window.
+        var wide = TimeSpan.FromSeconds(2);
+        var (watchdog, sends, lifetime) = Create(brokerReachable: true, wide);
         await watchdog.StartAsync(CancellationToken.None);
-        for (var i = 0; i < 10; i++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < wide * 2)
         {
             sends.TimedOut();
-            await Task.Delay(Window / 4);
+            await Task.Delay(wide / 40);
             sends.Confirmed();
-            await Task.Delay(Window / 4);
+            await Task.Delay(wide / 40);
         }
 
         Assert.False(watchdog.Tripped);
@@ -68,11 +72,11 @@ public class BusWatchdogTests
         Assert.Null(sends.FailingFor);
     }
 
-    private static (BusWatchdog Watchdog, BusSendMonitor Sends, Lifetime Lifetime) Create(bool brokerReachable)
+    private static (BusWatchdog Watchdog, BusSendMonitor Sends, Lifetime Lifetime) Create(bool brokerReachable, TimeSpan? window = null)
     {
         var sends = new BusSendMonitor(TimeProvider.System);
         var lifetime = new Lifetime();
-        var options = new BusWatchdogOptions(Window, TimeSpan.FromMilliseconds(50), _ => Task.FromResult(brokerReachable));
+        var options = new BusWatchdogOptions(window ?? Window, TimeSpan.FromMilliseconds(50), _ => Task.FromResult(brokerReachable));
         var watchdog = new BusWatchdog(HealthyBus.Create(), sends, options, lifetime, TimeProvider.System, NullLogger<BusWatchdog>.Instance);
         return (watchdog, sends, lifetime);
     }

@@ -1,0 +1,42 @@
+using MassTransit;
+
+namespace Bridge.Host.Bus;
+
+/// <summary>
+/// A send that waits for the broker's confirm at most the topology's send timeout. A confirm lost
+/// with its connection must not hold a partition (and the connection's recovery) forever: the
+/// send fails, nothing is acknowledged, and the source redelivers. Every outcome is reported to
+/// the <see cref="BusSendMonitor"/>, which tells a stuck bus from a slow one.
+/// </summary>
+internal static class BoundedSend
+{
+    public static async Task SendAsync<T>(ISendEndpoint endpoint, T message, TimeSpan timeout, BusSendMonitor monitor, CancellationToken cancellationToken, IReadOnlyDictionary<string, object>? headers = null)
+        where T : class
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout);
+        try
+        {
+            if (headers is null)
+            {
+                await endpoint.Send(message, bounded.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await endpoint.Send(message, context =>
+                {
+                    foreach (var (key, value) in headers)
+                    {
+                        context.Headers.Set(key, value);
+                    }
+                }, bounded.Token).ConfigureAwait(false);
+            }
+            monitor.Confirmed();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            monitor.TimedOut();
+            throw new TimeoutException($"the broker did not confirm within {timeout.TotalSeconds:0} s");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+namespace Bridge.Host.Bus;
+
+/// <summary>
+/// Group commit: items are committed in the order they were added, by one flush at a time. The
+/// first item after an idle spell is flushed at once, alone; items added while a flush is running
+/// wait and go together in the next one (at most <c>maxBatch</c> at a time). Under load one flush
+/// (one broker message, one confirm, one store transaction) covers many items; idle, an item waits
+/// for nothing. Each caller's task completes when the flush holding its item completed, or fails
+/// with that flush's exception; a failed flush does not stop the ones after it.
+/// </summary>
+internal sealed class GroupCommit<T>(Func<IReadOnlyList<T>, Task> flush, int maxBatch)
+{
+    private readonly object _gate = new();
+    private readonly Queue<(T Item, TaskCompletionSource Done)> _pending = new();
+    private bool _flushing;
+
+    public int MaxBatch => maxBatch;
+
+    public Task Add(T item)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool start;
+        lock (_gate)
+        {
+            _pending.Enqueue((item, done));
+            start = !_flushing;
+            _flushing = true;
+        }
+
+        if (start)
+        {
+            // Not awaited: the loop runs until the queue is empty; callers await their own item. The
+            // caller's context (its Activity above all) must not leak into flushes of later items.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = Task.Run(FlushLoopAsync);
+            }
+        }
+
+        return done.Task;
+    }
+
+    private async Task FlushLoopAsync()
+    {
+        var items = new List<T>(maxBatch);
+        var waiters = new List<TaskCompletionSource>(maxBatch);
+        while (true)
+        {
+            items.Clear();
+            waiters.Clear();
+            lock (_gate)
+            {
+                if (_pending.Count == 0)
+                {
+                    _flushing = false;
+                    return;
+                }
+
+                while (items.Count < maxBatch && _pending.TryDequeue(out var next))
+                {
+                    items.Add(next.Item);
+                    waiters.Add(next.Done);
+                }
+            }
+
+            try
+            {
+                await flush(items.ToArray()).ConfigureAwait(false);
+                foreach (var w in waiters)
+                {
+                    w.TrySetResult();
+                }
+            }
+            catch (Exception ex)
+            {
+                foreach (var w in waiters)
+                {
+                    w.TrySetException(ex);
+                }
+            }
+        }
+    }
+}

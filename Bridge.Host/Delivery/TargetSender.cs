@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Bridge.Connectors.Abstractions;
+using Bridge.Contracts.V1;
+using Bridge.Host.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Host.Delivery;
+
+/// <summary>What became of one delivery instruction.</summary>
+internal readonly record struct DeliveryOutcome(string? NativeMessageId, DeliveryFailureKind? Failure, string? Reason, int Attempts)
+{
+    public static DeliveryOutcome Sent(string nativeId) => new(nativeId, null, null, 0);
+
+    public static DeliveryOutcome Failed(DeliveryFailureKind kind, string reason, int attempts) => new(null, kind, reason, attempts);
+}
+
+/// <summary>
+/// Sends one instruction to its target connector until it is acknowledged or given up. Not
+/// connected: held, without using up retries, until the session is back. Timeouts: retried with
+/// backoff up to the configured count, reusing the idempotency key. Rejected, too large,
+/// unsupported or out of retries: a failure with the reason.
+/// </summary>
+internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILogger logger)
+{
+    private static readonly TimeSpan NotConnectedPoll = TimeSpan.FromMilliseconds(250);
+
+    public async Task<DeliveryOutcome> SendAsync(IConnector connector, DeliverMessage d, CancellationToken ct)
+    {
+        var attempts = 0;
+        var holding = false;
+        while (true)
+        {
+            var result = await SendOnceAsync(connector, d, ct).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return DeliveryOutcome.Sent(result.NativeMessageId!);
+            }
+
+            Activity.Current?.AddEvent(new ActivityEvent("send failed", tags: new ActivityTagsCollection { ["bridge.result"] = result.ToString() }));
+            if (result.Failure == SendFailureKind.NotConnected)
+            {
+                if (!holding)
+                {
+                    DeliveryLog.Holding(logger, d.Target.ToString(), d.EventId);
+                    holding = true;
+                }
+
+                await Task.Delay(NotConnectedPoll, time, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            attempts++;
+            if (!result.IsTransient || attempts > config.Retries)
+            {
+                return DeliveryOutcome.Failed(ToFailureKind(result.Failure), result.ToString(), attempts);
+            }
+
+            var delay = Backoff(attempts);
+            DeliveryLog.Retrying(logger, d.EventId, d.Target.ToString(), attempts, result.ToString(), delay.TotalMilliseconds);
+            await Task.Delay(delay, time, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<SendResult> SendOnceAsync(IConnector connector, DeliverMessage d, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(config.SendTimeout);
+        try
+        {
+            return d.Action switch
+            {
+                DeliveryAction.Edit => await connector.EditAsync(new OutboundEdit(d.Target, d.TargetNativeMessageId!, d.Body, d.IdempotencyKey, d.EventId), timeout.Token).ConfigureAwait(false),
+                DeliveryAction.Delete => await connector.DeleteAsync(new OutboundDelete(d.Target, d.TargetNativeMessageId!, d.IdempotencyKey, d.EventId), timeout.Token).ConfigureAwait(false),
+                _ => await connector.SendAsync(new OutboundMessage(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId), timeout.Token).ConfigureAwait(false),
+            };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
+        }
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var ms = config.RetryDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
+        return TimeSpan.FromMilliseconds(Math.Min(ms, config.MaxRetryDelay.TotalMilliseconds));
+    }
+
+    private static DeliveryFailureKind ToFailureKind(SendFailureKind kind) => kind switch
+    {
+        SendFailureKind.Timeout => DeliveryFailureKind.Timeout,
+        SendFailureKind.TooLarge => DeliveryFailureKind.TooLarge,
+        SendFailureKind.NotConnected => DeliveryFailureKind.NotConnected,
+        SendFailureKind.Unsupported => DeliveryFailureKind.Unsupported,
+        _ => DeliveryFailureKind.Rejected,
+    };
+}
