@@ -58,6 +58,7 @@ public static class BridgeHostBuilder
 
         s.AddSingleton<ConnectorRegistry>();
         s.AddSingleton<RoutePublisher>();
+        s.AddSingleton<Delivery.DeliveryRecorder>();
         s.AddSingleton<IngestSink>();
         s.AddBridgeBus(config);
         s.AddSingleton<HealthServer>();

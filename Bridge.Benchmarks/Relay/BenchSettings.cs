@@ -10,7 +10,7 @@ public sealed class BenchSettings
     public int RabbitPort { get; set; } = 5672;
 
     /// <summary>Messages injected per scenario in the saturation phase.</summary>
-    public int Messages { get; set; } = 4_000;
+    public int Messages { get; set; } = 12_000;
 
     /// <summary>Offered rates of the paced (latency) phases, messages per second; empty skips them.</summary>
     public IReadOnlyList<double> Rates { get; set; } = [100, 1000];
@@ -46,10 +46,13 @@ public sealed class BenchSettings
     /// <summary>The bridge's SQLite file; default a fresh file per scenario. <c>:memory:</c> takes the disk out, for diagnosis.</summary>
     public string? StorePath { get; set; }
 
+    /// <summary>The bridge's <c>delivery.outcomeEvents</c> in every scenario (default: the bridge's default, except in the scenarios that set it).</summary>
+    public string? OutcomeEvents { get; set; }
+
     public const string Usage = """
         relay [options]     end-to-end relay benchmark against a raw RabbitMQ baseline
           --rabbitmq HOST:PORT   broker (default 127.0.0.1:5672, or env BRIDGE_BENCH_RABBITMQ=HOST:PORT)
-          --messages N           deliveries per scenario at saturation (default 4000; divided among the targets)
+          --messages N           deliveries per scenario at saturation (default 12000; divided among the targets)
           --rates R1,R2          offered rates of the latency phases, msg/s (default 100,1000; 0 skips)
           --rate-seconds S       length of each latency phase (default 3)
           --rooms N              mirrored rooms in the main scenarios (default 100)
@@ -59,6 +62,7 @@ public sealed class BenchSettings
           --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
           --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)
           --store-path PATH      the bridge's SQLite file (default: a fresh one per scenario; :memory: for diagnosis)
+          --outcome-events X     the bridge's delivery.outcomeEvents (all, failures, none) in every scenario
           --bus KEY=VALUE        extra bus setting for the bridge, e.g. --bus prefetch=128 (repeatable)
         """;
 
@@ -88,6 +92,7 @@ public sealed class BenchSettings
                 case "--baseline-only": s.Matrix = "baseline"; break;
                 case "--only": s.Only = Next(); break;
                 case "--store-path": s.StorePath = Next(); break;
+                case "--outcome-events": s.OutcomeEvents = Next(); break;
                 case "--bus":
                     var kv = Next().Split('=', 2);
                     if (kv.Length != 2)

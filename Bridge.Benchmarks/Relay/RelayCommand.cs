@@ -77,6 +77,10 @@ public static class RelayCommand
         foreach (var target in others.Where(t => t != "pbim"))
         {
             yield return new RelaySpec($"erl -> {target}", "erl", [target], s.Rooms, payload);
+            if (target == "rtm")
+            {
+                yield return new RelaySpec("erl -> rtm, outcomeEvents: failures", "erl", [target], s.Rooms, payload, "failures");
+            }
         }
 
         yield return new RelaySpec("pbim -> erl", "pbim", ["erl"], s.Rooms, payload);

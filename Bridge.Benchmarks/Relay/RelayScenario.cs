@@ -9,7 +9,7 @@ namespace Bridge.Benchmarks.Relay;
 /// <see cref="Targets"/>, in <see cref="Rooms"/> mirrored conversations. No targets means one
 /// backend relaying between two sets of its own conversations.
 /// </summary>
-public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload)
+public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload, string? OutcomeEvents = null)
 {
     public int Connectors => 1 + Targets.Count(t => t != Source);
 }
@@ -64,9 +64,9 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             var cpuBefore = bridge.CpuTime();
             var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, settings.Messages / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
             var cpu = bridge.CpuTime() - cpuBefore;
-            if (saturation.Lost > 0 || paced.Any(p => p.Lost > 0))
+            if (saturation.Lost > 0 || paced.Any(p => p.Lost > 0) || saturation.Duplicates > 0 || paced.Any(p => p.Duplicates > 0))
             {
-                log.WriteLine($"  {spec.Label}: messages were lost; the bridge's log (tail):\n{Tail(bridge.Output)}");
+                log.WriteLine($"  {spec.Label}: messages were lost or duplicated; the bridge's log (tail):\n{Tail(bridge.Output)}");
             }
 
             var rss = bridge.Rss();
@@ -133,6 +133,11 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
         foreach (var extra in settings.BusOverrides)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {extra}");
+        }
+
+        if ((spec.OutcomeEvents ?? settings.OutcomeEvents) is { } outcomes)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"delivery: {{ outcomeEvents: {outcomes} }}");
         }
 
         sb.AppendLine(CultureInfo.InvariantCulture, $"store: {{ provider: sqlite, path: \"{settings.StorePath ?? Path.Combine(directory, "bridge.db")}\" }}");

@@ -55,7 +55,19 @@ public sealed record TelemetryConfig(Uri? OtlpEndpoint, OtlpProtocol Protocol, s
 
 public sealed record HealthConfig(bool Enabled, string Bind, int Port);
 
-public sealed record DeliveryConfig(int Retries, TimeSpan RetryDelay, TimeSpan MaxRetryDelay, TimeSpan SendTimeout);
+public sealed record DeliveryConfig(int Retries, TimeSpan RetryDelay, TimeSpan MaxRetryDelay, TimeSpan SendTimeout, OutcomeEvents OutcomeEvents = OutcomeEvents.All);
+
+/// <summary>
+/// Which delivery outcomes are published on the bus for observers: every <c>MessageDelivered</c>
+/// and <c>DeliveryFailed</c> (all), only the failures, or none (logs, metrics and traces still
+/// record every outcome). Each published event costs a broker publish with confirm per delivery.
+/// </summary>
+public enum OutcomeEvents
+{
+    All,
+    Failures,
+    None,
+}
 
 /// <summary>One connector as configured: its name, type, raw settings and (once bound) its options.</summary>
 public sealed record ConnectorConfig(string Name, string Type, ConnectorSettings Settings)

@@ -117,7 +117,7 @@ public static partial class ConfigLoader
             rabbit,
             r.Int32("routePartitions", 8, 1, 256),
             r.Int32("deliveryPartitions", 4, 1, 256),
-            r.Int32("prefetch", 64, 1, 10000),
+            r.Int32("prefetch", 16, 1, 10000),
             r.String("queuePrefix", "bridge"),
             r.Duration("recoveryWindow", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(1)),
             r.Duration("sendTimeout", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
@@ -176,7 +176,8 @@ public static partial class ConfigLoader
             r.Int32("retries", 5, 0, 100),
             r.Duration("retryDelay", TimeSpan.FromMilliseconds(200), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             r.Duration("maxRetryDelay", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromHours(1)),
-            r.Duration("sendTimeout", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10)));
+            r.Duration("sendTimeout", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10)),
+            r.Enum("outcomeEvents", OutcomeEvents.All));
         r.ReportUnknownKeys();
         return config;
     }

@@ -24,6 +24,7 @@ namespace Bridge.Host.Delivery;
 public sealed class DeliveryConsumer(
     ConnectorRegistry registry,
     IBridgeStore store,
+    DeliveryRecorder recorder,
     DeliveryConfig config,
     BusTopology topology,
     BusSendMonitor sends,
@@ -47,21 +48,34 @@ public sealed class DeliveryConsumer(
     private async Task DeliverAllAsync(ConsumeContext context, IReadOnlyList<DeliverMessage> deliveries)
     {
         var outcomes = new List<object>();
+        // One store lookup for the whole batch: which of these the target already has.
+        var known = await store.FindNativesAsync(deliveries.Select(d => (d.EventId, d.Target)).ToArray(), context.CancellationToken).ConfigureAwait(false);
+        var pending = new List<(DeliverMessage, string?)>(deliveries.Count);
+        var seen = new HashSet<(Guid, EndpointRef, DeliveryAction)>();
+        for (var i = 0; i < deliveries.Count; i++)
+        {
+            // A repeated instruction in one batch (the same event for the same target) goes once.
+            if (seen.Add((deliveries[i].EventId, deliveries[i].Target, deliveries[i].Action)))
+            {
+                pending.Add((deliveries[i], known[i]));
+            }
+        }
+
         if (deliveries.Count == 1)
         {
-            await DeliverConversationAsync(context, deliveries, outcomes).ConfigureAwait(false);
+            await DeliverConversationAsync(context, pending, outcomes).ConfigureAwait(false);
         }
         else
         {
-            var conversations = new Dictionary<EndpointRef, List<DeliverMessage>>();
-            foreach (var d in deliveries)
+            var conversations = new Dictionary<EndpointRef, List<(DeliverMessage, string?)>>();
+            foreach (var item in pending)
             {
-                if (!conversations.TryGetValue(d.Target, out var list))
+                if (!conversations.TryGetValue(item.Item1.Target, out var list))
                 {
-                    conversations[d.Target] = list = [];
+                    conversations[item.Item1.Target] = list = [];
                 }
 
-                list.Add(d);
+                list.Add(item);
             }
 
             await Task.WhenAll(conversations.Values.Select(c => DeliverConversationAsync(context, c, outcomes))).ConfigureAwait(false);
@@ -70,15 +84,15 @@ public sealed class DeliveryConsumer(
         // Outcome events are notifications for observers: published together at the end, and a
         // failure to publish one is logged, never allowed to fault the batch (which would
         // dead-letter messages the target already has).
-        await Task.WhenAll(outcomes.Select(o => PublishOutcomeAsync(context, o))).ConfigureAwait(false);
+        await Task.WhenAll(outcomes.Where(Wanted).Select(o => PublishOutcomeAsync(context, o))).ConfigureAwait(false);
         CompleteOnlyIfStillConnected(context);
     }
 
-    private async Task DeliverConversationAsync(ConsumeContext context, IReadOnlyList<DeliverMessage> deliveries, List<object> outcomes)
+    private async Task DeliverConversationAsync(ConsumeContext context, IReadOnlyList<(DeliverMessage Delivery, string? Existing)> deliveries, List<object> outcomes)
     {
-        foreach (var d in deliveries)
+        foreach (var (d, existing) in deliveries)
         {
-            var outcome = await DeliverOneAsync(context, d).ConfigureAwait(false);
+            var outcome = await DeliverOneAsync(context, d, existing).ConfigureAwait(false);
             if (outcome is not null)
             {
                 lock (outcomes)
@@ -89,8 +103,8 @@ public sealed class DeliveryConsumer(
         }
     }
 
-    /// <summary>Delivers one instruction; returns the outcome event to publish, if any.</summary>
-    private async Task<object?> DeliverOneAsync(ConsumeContext context, DeliverMessage d)
+    /// <summary>Delivers one instruction (<paramref name="existing"/>: the target's id for it, if already delivered); returns the outcome event to publish, if any.</summary>
+    private async Task<object?> DeliverOneAsync(ConsumeContext context, DeliverMessage d, string? existing)
     {
         var ct = context.CancellationToken;
         using var activity = BatchTelemetry.StartFor("deliver", d.TraceParent);
@@ -105,7 +119,6 @@ public sealed class DeliveryConsumer(
             return await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false);
         }
 
-        var existing = await store.FindNativeAsync(d.EventId, d.Target, ct).ConfigureAwait(false);
         if (existing is not null)
         {
             DeliveryLog.AlreadyDelivered(logger, d.EventId, d.Target.ToString(), existing);
@@ -125,7 +138,7 @@ public sealed class DeliveryConsumer(
             return await DeadLetterAsync(context, d, outcome).ConfigureAwait(false);
         }
 
-        await store.RecordDeliveryAsync(d.EventId, d.Target, nativeId, CancellationToken.None).ConfigureAwait(false);
+        await recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId)).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var latency = Math.Max(0, (now - d.IngestedAt).TotalMilliseconds);
         var tags = new TagList { { "route", d.Route }, { "target", d.Target.Connector } };
@@ -154,6 +167,13 @@ public sealed class DeliveryConsumer(
         await BoundedSend.SendAsync(endpoint, d, topology.SendTimeout, sends, context.CancellationToken, headers).ConfigureAwait(false);
         return new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, kind, reason, outcome.Attempts, time.GetUtcNow());
     }
+
+    private bool Wanted(object outcome) => config.OutcomeEvents switch
+    {
+        OutcomeEvents.All => true,
+        OutcomeEvents.Failures => outcome is DeliveryFailed,
+        _ => false,
+    };
 
     private async Task PublishOutcomeAsync(ConsumeContext context, object outcome)
     {

@@ -32,10 +32,12 @@ public sealed partial class HealthServer(HealthConfig config, IBusControl bus, C
             return;
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // The empty builder: no configuration files, so no file watcher on the working directory
+        // (where the SQLite store may live and change thousands of times a second), and no logging.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddRoutingCore();
         var address = config.Bind == "localhost" ? IPAddress.Loopback : IPAddress.Parse(config.Bind);
-        builder.WebHost.UseKestrel(k => k.Listen(address, config.Port));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(address, config.Port));
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>

@@ -16,6 +16,9 @@ public enum IngestLookup
 /// <summary>An inbound message that is durable on the bus: its event id and where it came from.</summary>
 public readonly record struct IngestRecord(Guid EventId, EndpointRef Conversation, string NativeMessageId);
 
+/// <summary>One delivered copy: the event, the target endpoint and the id the target gave it.</summary>
+public readonly record struct DeliveryRecord(Guid EventId, EndpointRef Target, string NativeMessageId);
+
 /// <summary>One native message that belongs to an event: the original or a delivered copy.</summary>
 public sealed record MappedMessage(Guid EventId, EndpointRef Endpoint, string NativeMessageId, bool IsOrigin);
 
@@ -41,6 +44,12 @@ public interface IBridgeStore : ICursorStore, IAsyncDisposable
 
     /// <summary>The native id of the event's message on that endpoint (origin or delivered copy), if any.</summary>
     Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken);
+
+    /// <summary>Records many delivered copies in one transaction.</summary>
+    Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> deliveries, CancellationToken cancellationToken);
+
+    /// <summary><see cref="FindNativeAsync"/> for many (event, endpoint) pairs at once; the answers in the same order.</summary>
+    Task<string?[]> FindNativesAsync(IReadOnlyList<(Guid EventId, EndpointRef Endpoint)> keys, CancellationToken cancellationToken);
 
     /// <summary>The event a native message on a connector belongs to (origin or copy), if any.</summary>
     Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken);

@@ -93,6 +93,33 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
     public Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken) =>
         WithLock(s => s.InsertMapping.Bind(Key(eventId), target.Connector, target.Path, nativeMessageId, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).In(null).ExecuteNonQuery(), cancellationToken);
 
+    public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> deliveries, CancellationToken cancellationToken) =>
+        WithLock(s =>
+        {
+            using var tx = s.Connection.BeginTransaction();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var d in deliveries)
+            {
+                s.InsertMapping.Bind(Key(d.EventId), d.Target.Connector, d.Target.Path, d.NativeMessageId, 0, now).In(tx).ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            return true;
+        }, cancellationToken);
+
+    public Task<string?[]> FindNativesAsync(IReadOnlyList<(Guid EventId, EndpointRef Endpoint)> keys, CancellationToken cancellationToken) =>
+        WithLock(s =>
+        {
+            var found = new string?[keys.Count];
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var (eventId, endpoint) = keys[i];
+                found[i] = s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string;
+            }
+
+            return found;
+        }, cancellationToken);
+
     public Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken) =>
         WithLock(s => s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string, cancellationToken);
 

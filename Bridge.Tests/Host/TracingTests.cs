@@ -22,7 +22,7 @@ public class TracingTests(ITestOutputHelper output)
         var beta = LoopbackBackend.Get(b);
         try
         {
-            alpha.Post("room/1", "u", "traced");
+            alpha.Post("room/1", "u", "traced", nativeId: $"traced-{Guid.NewGuid():N}"); // a unique event id: other bridges run in this process
             await Eventually.TrueAsync(() => beta.Delivered.Count == 1, TimeSpan.FromSeconds(20), "the message was relayed");
             await Task.Delay(300);
         }

@@ -36,6 +36,9 @@ public sealed class LoopbackBackend
 
     public bool EchoDeliveries { get; set; }
 
+    /// <summary>Sends whose text contains this are rejected for good (a poison message).</summary>
+    public string? RejectContaining { get; set; }
+
     public int Acked;
 
     public IReadOnlyList<LoopbackDelivery> Delivered => _delivered.ToArray();

@@ -98,6 +98,11 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
             return Task.FromResult(SendResult.NotConnected($"{Name} backend is down"));
         }
 
+        if (_backend.RejectContaining is { } poison && message.Body.Text?.Contains(poison, StringComparison.Ordinal) == true)
+        {
+            return Task.FromResult(SendResult.Rejected($"{Name} refuses text containing '{poison}'", "POISON"));
+        }
+
         var delivery = _backend.Deliver(message.Target.Path, message.Body, message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
         return Task.FromResult(SendResult.Sent(delivery.NativeId));
     }
