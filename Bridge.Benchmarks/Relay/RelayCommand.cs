@@ -80,6 +80,7 @@ public static class RelayCommand
             if (target == "rtm")
             {
                 yield return new RelaySpec("erl -> rtm, outcomeEvents: failures", "erl", [target], s.Rooms, payload, "failures");
+                yield return new RelaySpec("erl -> rtm, partitions 8/4", "erl", [target], s.Rooms, payload, Bus: ["routePartitions: 8", "deliveryPartitions: 4"]);
             }
         }
 

@@ -9,7 +9,7 @@ namespace Bridge.Benchmarks.Relay;
 /// <see cref="Targets"/>, in <see cref="Rooms"/> mirrored conversations. No targets means one
 /// backend relaying between two sets of its own conversations.
 /// </summary>
-public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload, string? OutcomeEvents = null)
+public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload, string? OutcomeEvents = null, IReadOnlyList<string>? Bus = null)
 {
     public int Connectors => 1 + Targets.Count(t => t != Source);
 }
@@ -130,7 +130,9 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
         sb.AppendLine("  transport: rabbitmq");
         sb.AppendLine(CultureInfo.InvariantCulture, $"  rabbitmq: {{ host: {settings.RabbitHost}, port: {settings.RabbitPort}, username: guest, password: guest }}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"  queuePrefix: bench{Environment.ProcessId}-{run}");
-        foreach (var extra in settings.BusOverrides)
+        // --bus settings win over a scenario's own (one YAML key each).
+        var overridden = settings.BusOverrides.Select(o => o.Split(':')[0]).ToHashSet(StringComparer.Ordinal);
+        foreach (var extra in (spec.Bus ?? []).Where(b => !overridden.Contains(b.Split(':')[0])).Concat(settings.BusOverrides))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {extra}");
         }

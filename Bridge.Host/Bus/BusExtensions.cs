@@ -23,6 +23,7 @@ public static class BusExtensions
         {
             services.AddSingleton(new BusWatchdogOptions(bus.RecoveryWindow, TimeSpan.FromSeconds(2), BusWatchdogOptions.TcpProbe(bus.RabbitMq.Host, bus.RabbitMq.Port)));
             services.AddSingleton<BusWatchdog>();
+            services.AddHostedService<PartitionChangeGuard>();
             services.AddHostedService(sp => sp.GetRequiredService<BusWatchdog>());
         }
         services.AddOptions<MassTransitHostOptions>().Configure(o =>

@@ -1,5 +1,6 @@
 using Bridge.Connectors;
 using Bridge.Connectors.Configuration;
+using Bridge.Host.Bus;
 using Bridge.Host.Configuration;
 
 namespace Bridge.Host.Cli;
@@ -89,7 +90,16 @@ public static class BridgeCli
         // SIGTERM and Ctrl+C stop the running host through its console lifetime; a stuck bus
         // replaces it (BridgeRunner), and only a bus that cannot be recovered ends with exit 70.
         await using var runner = new BridgeRunner(() => BridgeHostBuilder.Build(config, ConnectorCatalog.BuiltIn), TimeProvider.System);
-        await runner.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await runner.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (BridgeStartRefusedException ex)
+        {
+            Console.Error.WriteLine($"The bridge did not start: {ex.Message}");
+            return 1;
+        }
+
         return await runner.Completion.ConfigureAwait(false);
     }
 

@@ -115,8 +115,8 @@ public static partial class ConfigLoader
         var bus = new BusConfig(
             transport,
             rabbit,
-            r.Int32("routePartitions", 8, 1, 256),
-            r.Int32("deliveryPartitions", 4, 1, 256),
+            r.Int32("routePartitions", 1, 1, 256),
+            r.Int32("deliveryPartitions", 1, 1, 256),
             r.Int32("prefetch", 16, 1, 10000),
             r.String("queuePrefix", "bridge"),
             r.Duration("recoveryWindow", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(1)),

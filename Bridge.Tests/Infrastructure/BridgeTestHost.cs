@@ -64,6 +64,11 @@ public sealed class BridgeTestHost : IAsyncDisposable
         {{RabbitMqBroker.BusYaml($"t-{Guid.NewGuid():N}")}}
         store: { path: {{TempDatabase()}} }
         {{extra}}
+        {{TwoLoopbackMirror(a, b, routeExtra)}}
+        """;
+
+    /// <summary>The connectors and routes sections of <see cref="TwoLoopbackYaml"/>, for tests that write their own bus and store.</summary>
+    public static string TwoLoopbackMirror(string a, string b, string routeExtra = "") => $$"""
         connectors:
           alpha: { type: loopback, backend: {{a}} }
           beta: { type: loopback, backend: {{b}} }

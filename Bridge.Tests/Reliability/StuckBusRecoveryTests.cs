@@ -31,12 +31,7 @@ public class StuckBusRecoveryTests(ITestOutputHelper output)
               sendTimeout: 5s
             store: { path: {{BridgeTestHost.TempDatabase()}} }
             health: { enabled: false }
-            connectors:
-              alpha: { type: loopback, backend: {{a}} }
-              beta: { type: loopback, backend: {{b}} }
-            routes:
-              - mirror: [alpha: room/1, beta: room/2]
-                format: "{text}"
+            {{BridgeTestHost.TwoLoopbackMirror(a, b, "format: \"{text}\"")}}
             """;
         await using var bridge = await BridgeTestHost.StartAsync(yaml, output);
         var alpha = LoopbackBackend.Get(a);
