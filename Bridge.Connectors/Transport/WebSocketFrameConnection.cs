@@ -91,6 +91,22 @@ public sealed class WebSocketFrameConnection : IFrameConnection
         // beyond the limit proves the message too large.
         var limit = _options.MaxFrameBytes;
         var capacity = limit >= Array.MaxLength ? Array.MaxLength : limit + 1;
+
+        // A zero-byte receive waits for the next frame without holding a buffer, so an idle
+        // session (one per xnest room) keeps none. It consumes at most an empty frame or a close.
+        var first = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+        if (first.MessageType == WebSocketMessageType.Close)
+        {
+            return ReceivedFrame.Closed((int?)_socket.CloseStatus, _socket.CloseStatusDescription);
+        }
+
+        if (first.EndOfMessage)
+        {
+            var kind = first.MessageType == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary;
+            return new ReceivedFrame(kind, ArrayPool<byte>.Shared.Rent(1), 0);
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, capacity));
         var length = 0;
         try
