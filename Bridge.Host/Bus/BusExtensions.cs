@@ -16,7 +16,7 @@ public static class BusExtensions
     public static IServiceCollection AddBridgeBus(this IServiceCollection services, BridgeConfig config)
     {
         var bus = config.Bus;
-        var topology = new BusTopology(bus.QueuePrefix, bus.RoutePartitions, bus.DeliveryPartitions, bus.SendTimeout, bus.MaxBatch);
+        var topology = new BusTopology(bus.QueuePrefix, bus.RoutePartitions, bus.DeliveryPartitions, bus.SendTimeout, bus.MaxBatch, bus.MaxBatchBytes);
         services.AddSingleton(topology);
         services.AddSingleton<BusSendMonitor>();
         if (bus.Transport == BusTransport.RabbitMq)

@@ -9,10 +9,13 @@ namespace Bridge.Host.Bus;
 /// by the source conversation, each connector's delivery queues by the target conversation. So a
 /// slow or down backend holds only its own queues, and one conversation never overtakes itself.
 /// </summary>
-public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan? sendTimeout = null, int maxBatch = 100)
+public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan? sendTimeout = null, int maxBatch = 100, long maxBatchBytes = 1 << 20)
 {
     /// <summary>The most events one broker message (a <c>RouteBatch</c> or <c>DeliveryBatch</c>) carries.</summary>
     public int MaxBatch => maxBatch;
+
+    /// <summary>About the most bytes of event content one <c>RouteBatch</c> carries (a larger single event still goes, alone).</summary>
+    public long MaxBatchBytes => maxBatchBytes;
 
     /// <summary>How long one send may wait for the broker's confirm before it is given up (and redelivered later).</summary>
     public TimeSpan SendTimeout { get; } = sendTimeout ?? TimeSpan.FromSeconds(30);

@@ -6,9 +6,11 @@ namespace Bridge.Host.Bus;
 /// wait and go together in the next one (at most <c>maxBatch</c> at a time). Under load one flush
 /// (one broker message, one confirm, one store transaction) covers many items; idle, an item waits
 /// for nothing. Each caller's task completes when the flush holding its item completed, or fails
-/// with that flush's exception; a failed flush does not stop the ones after it.
+/// with that flush's exception; a failed flush does not stop the ones after it. With a
+/// <paramref name="weigh"/> function a batch also stops before its weight (estimated bytes) would
+/// pass <paramref name="maxWeight"/>; an item heavier than that still goes, alone.
 /// </summary>
-internal sealed class GroupCommit<T>(Func<IReadOnlyList<T>, Task> flush, int maxBatch)
+internal sealed class GroupCommit<T>(Func<IReadOnlyList<T>, Task> flush, int maxBatch, Func<T, long>? weigh = null, long maxWeight = long.MaxValue)
 {
     private readonly object _gate = new();
     private readonly Queue<(T Item, TaskCompletionSource Done)> _pending = new();
@@ -56,8 +58,16 @@ internal sealed class GroupCommit<T>(Func<IReadOnlyList<T>, Task> flush, int max
                     return;
                 }
 
-                while (items.Count < maxBatch && _pending.TryDequeue(out var next))
+                var weight = 0L;
+                while (items.Count < maxBatch && _pending.TryPeek(out var next))
                 {
+                    weight += weigh?.Invoke(next.Item) ?? 0;
+                    if (items.Count > 0 && weight > maxWeight)
+                    {
+                        break;
+                    }
+
+                    _pending.Dequeue();
                     items.Add(next.Item);
                     waiters.Add(next.Done);
                 }

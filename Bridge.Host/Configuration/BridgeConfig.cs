@@ -30,7 +30,8 @@ public sealed record BusConfig(
     string QueuePrefix,
     TimeSpan RecoveryWindow,
     TimeSpan SendTimeout,
-    int MaxBatch = 100);
+    int MaxBatch = 100,
+    int MaxBatchBytes = 1 << 20);
 
 public sealed record RabbitMqConfig(string Host, int Port, string VirtualHost, string Username, Secret Password, bool UseSsl)
 {

@@ -121,7 +121,8 @@ public static partial class ConfigLoader
             r.String("queuePrefix", "bridge"),
             r.Duration("recoveryWindow", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(1)),
             r.Duration("sendTimeout", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
-            r.Int32("maxBatch", 100, 1, 1000));
+            r.Int32("maxBatch", 100, 1, 1000),
+            r.Int32("maxBatchBytes", 1 << 20, 4096, 64 << 20));
         r.ReportUnknownKeys();
         return bus;
     }
