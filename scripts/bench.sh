@@ -5,10 +5,10 @@
 #   scripts/bench.sh                 quick set (< 5 min): raw baseline, each backend pair, 5 connectors x 1000 rooms
 #   scripts/bench.sh --full          adds the scaling matrix (rooms 1/10/100/1000, backends 1/2/5, payloads 100 B/4 KB/60 KB)
 #   scripts/bench.sh --messages 20000 --rate 1000 --payloads 100,4096 --rooms 100 --only pbim
-# Port: BRIDGE_BENCH_RABBITMQ_PORT (default 35672). All options: scripts/bench.sh --help
+# Port: BRIDGE_BENCH_RABBITMQ_PORT (default 21672, below the ephemeral port range so that no outgoing connection can hold it). All options: scripts/bench.sh --help
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port=${BRIDGE_BENCH_RABBITMQ_PORT:-35672}
+port=${BRIDGE_BENCH_RABBITMQ_PORT:-21672}
 if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
   dotnet run -c Release --project Bridge.Benchmarks -- relay --help 2>&1 || true
   exit 0
