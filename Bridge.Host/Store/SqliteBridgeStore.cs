@@ -91,7 +91,7 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
         }, cancellationToken);
 
     public Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken) =>
-        WithLock(s => s.InsertMapping.Bind(Key(eventId), target.Connector, target.Path, nativeMessageId, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).In(null).ExecuteNonQuery(), cancellationToken);
+        RecordDeliveriesAsync([new DeliveryRecord(eventId, target, nativeMessageId)], cancellationToken);
 
     public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> deliveries, CancellationToken cancellationToken) =>
         WithLock(s =>
@@ -113,15 +113,17 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
             var found = new string?[keys.Count];
             for (var i = 0; i < keys.Count; i++)
             {
-                var (eventId, endpoint) = keys[i];
-                found[i] = s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string;
+                found[i] = FindNative(s, keys[i].EventId, keys[i].Endpoint);
             }
 
             return found;
         }, cancellationToken);
 
     public Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken) =>
-        WithLock(s => s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string, cancellationToken);
+        WithLock(s => FindNative(s, eventId, endpoint), cancellationToken);
+
+    private static string? FindNative(Statements s, Guid eventId, EndpointRef endpoint) =>
+        s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string;
 
     public Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken) =>
         WithLock(s =>
