@@ -57,7 +57,7 @@ public sealed class BenchSettings
           --rate-seconds S       length of each latency phase (default 3)
           --rooms N              mirrored rooms in the main scenarios (default 100)
           --payloads 100,4096    payload sizes in bytes for the baseline and main scenarios (default 100)
-          --window N             in-flight messages at saturation (default 2000; 200 when protobuf-IM is the source)
+          --window N             in-flight messages at saturation (default 2000)
           --warmup N             messages sent at 200/s before measuring (default 800)
           --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
           --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)

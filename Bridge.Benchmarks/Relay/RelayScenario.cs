@@ -115,10 +115,12 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             receivers[i].Arrived = text => recorder.Arrived(index, text);
         }
 
-        await LoadDriver.RunAsync(recorder, source.SendAsync, spec.Rooms, spec.Payload, rate, Math.Min(settings.Window, source.MaxSourceWindow ?? int.MaxValue), settings.IdleTimeout, cancellationToken).ConfigureAwait(false);
+        var droppedBefore = source.DroppedPushes;
+        await LoadDriver.RunAsync(recorder, source.SendAsync, spec.Rooms, spec.Payload, rate, settings.Window, settings.IdleTimeout, cancellationToken).ConfigureAwait(false);
         var result = recorder.Result();
+        var dropped = source.DroppedPushes - droppedBefore;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}"));
+            $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}{(dropped > 0 ? $", source server dropped {dropped} pushes" : "")}"));
         return result;
     }
 

@@ -8,14 +8,14 @@ namespace Bridge.Connectors.ProtobufIm;
 /// ignored and seqs are per sender, so pages go up from <c>max_seq</c>; while pages are full the
 /// next one starts at (highest seq in the page) - 1 so equal seqs at a page boundary are not
 /// skipped; ids are deduplicated; paging stops when <c>has_more</c> is false, a page brings no
-/// new id, or the page budget is spent.
+/// new id, the page budget is spent, or (live fills) a page reached <c>stopAtSeq</c>.
 /// </summary>
 internal static class ImCatchUp
 {
     /// <summary>Pages from <paramref name="fromSeq"/>; <c>Complete</c> is false when the page budget ran out first.</summary>
     public static async Task<(int Pages, int Messages, bool Complete, long Reached)> PageAsync(
         ImLink link, ProtobufImOptions options, long fromSeq, int maxPages, Func<PushMessage, ValueTask> onMessage,
-        string connector, ILogger logger, CancellationToken cancellationToken)
+        string connector, ILogger logger, CancellationToken cancellationToken, long stopAtSeq = long.MaxValue)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var maxSeq = fromSeq;
@@ -54,7 +54,7 @@ internal static class ImCatchUp
                 }
             }
 
-            if (!page.HasMore || fresh == 0)
+            if (!page.HasMore || fresh == 0 || highest >= stopAtSeq)
             {
                 return (pages, seen.Count, true, maxSeq);
             }

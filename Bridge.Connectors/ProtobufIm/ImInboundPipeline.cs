@@ -13,6 +13,8 @@ namespace Bridge.Connectors.ProtobufIm;
 /// messages reach the sink before newer live ones. The bridge account's own messages and ids
 /// already handed over are acknowledged and skipped. A sink failure leaves the push unacknowledged
 /// and ends the session: the v1 server never redelivers, so the reconnect's catch-up fetches it.
+/// When a live push has to wait for a free slot the read loop stops reading, the server's buffer
+/// may overflow and drop pushes: that is reported (<c>onPressure</c>) so a live fill can look for them.
 /// </summary>
 internal sealed class ImInboundPipeline
 {
@@ -27,12 +29,13 @@ internal sealed class ImInboundPipeline
     private readonly ILogger _logger;
     private readonly Action<SessionEnd> _endSession;
     private readonly Action<string, long> _durable;
+    private readonly Action? _onPressure;
     private readonly object _gate = new();
     private List<ImPush>? _held = [];
     private volatile bool _sinkFailed;
 
     public ImInboundPipeline(string connector, string self, IInboundSink sink, ImRecentIds recent, ImLink link, int maxInFlight,
-        TimeProvider time, ILogger logger, Action<SessionEnd> endSession, Action<string, long> durable)
+        TimeProvider time, ILogger logger, Action<SessionEnd> endSession, Action<string, long> durable, Action? onPressure = null)
     {
         _connector = connector;
         _self = self;
@@ -45,6 +48,19 @@ internal sealed class ImInboundPipeline
         _logger = logger;
         _endSession = endSession;
         _durable = durable;
+        _onPressure = onPressure;
+    }
+
+    /// <summary>A sink call of this session failed (the session is ending; its cursor stays put).</summary>
+    public bool SinkFailed => _sinkFailed;
+
+    /// <summary>Holds live pushes from now on until <see cref="ReleaseHeldAsync"/> (a live fill is running).</summary>
+    public void Hold()
+    {
+        lock (_gate)
+        {
+            _held ??= [];
+        }
     }
 
     /// <summary>A live push from the read loop: held during catch-up, else handed over now.</summary>
@@ -111,7 +127,16 @@ internal sealed class ImInboundPipeline
             return;
         }
 
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_slots.Wait(0, cancellationToken))
+        {
+            if (acknowledge)
+            {
+                _onPressure?.Invoke();
+            }
+
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         _recent.Add(message.MessageId);
         var posted = ImMessageMapper.ToPosted(_connector, message, _self, _time.GetUtcNow());
         var activity = ConnectorDiagnostics.StartReceive(_connector, "message", message.ConversationId, message.MessageId);

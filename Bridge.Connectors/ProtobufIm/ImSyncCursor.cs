@@ -15,6 +15,7 @@ internal sealed class ImSyncCursor
     private const int MaxSenders = 10_000;
     private readonly Dictionary<string, long> _senders = new(StringComparer.Ordinal);
     private long _version;
+    private long? _floor;
 
     /// <summary>The highest handled seq of any known sender (0 when none is known).</summary>
     public long HighWater
@@ -43,11 +44,46 @@ internal sealed class ImSyncCursor
     /// <summary>Bumped on every change, so the connector knows whether there is something to save.</summary>
     public long Version => Interlocked.Read(ref _version);
 
+    /// <summary>
+    /// While set, no seq above it counts as handled and none above it is saved: a live fill for
+    /// pushes the server may have dropped is open (see <see cref="ImLiveGaps"/>).
+    /// </summary>
+    public long? Floor
+    {
+        get
+        {
+            lock (_senders)
+            {
+                return _floor;
+            }
+        }
+        set
+        {
+            lock (_senders)
+            {
+                if (_floor != value)
+                {
+                    _floor = value;
+                    Interlocked.Increment(ref _version);
+                }
+            }
+        }
+    }
+
     public bool Handled(string sender, long seq)
     {
         lock (_senders)
         {
-            return _senders.TryGetValue(sender, out var handled) && seq <= handled;
+            return _senders.TryGetValue(sender, out var handled) && seq <= handled && (_floor is not { } floor || seq <= floor);
+        }
+    }
+
+    /// <summary>The highest seq handled from this sender, if the sender is known.</summary>
+    public long? HandledSeq(string sender)
+    {
+        lock (_senders)
+        {
+            return _senders.TryGetValue(sender, out var handled) ? handled : null;
         }
     }
 
@@ -74,7 +110,13 @@ internal sealed class ImSyncCursor
     {
         lock (_senders)
         {
-            return JsonSerializer.Serialize(new Stored(1, new Dictionary<string, long>(_senders, StringComparer.Ordinal)));
+            var senders = new Dictionary<string, long>(_senders.Count, StringComparer.Ordinal);
+            foreach (var (sender, seq) in _senders)
+            {
+                senders[sender] = _floor is { } floor ? Math.Min(seq, floor) : seq;
+            }
+
+            return JsonSerializer.Serialize(new Stored(1, senders));
         }
     }
 

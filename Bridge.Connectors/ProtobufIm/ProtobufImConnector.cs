@@ -11,12 +11,19 @@ namespace Bridge.Connectors.ProtobufIm;
 /// One protobuf-IM (Arwen-7/IM-Server v1) account. Inbound: direct messages pushed to the account
 /// (and, after every (re)connect, a SYNC catch-up from the stored cursor) become
 /// <see cref="MessagePosted"/>, acknowledged with MSG_ACK once durable; the account's own messages
-/// are skipped. Outbound: SEND_MSG_REQ to a user or a group with the idempotency key as
+/// are skipped. Pushes the server may have dropped while live (a sender's seq gap, or the
+/// connector falling behind) are fetched by a live fill through SYNC (<see cref="ImLiveGaps"/>). Outbound: SEND_MSG_REQ to a user or a group with the idempotency key as
 /// <c>client_msg_id</c>; deletes revoke by server id, found through SYNC.
 /// </summary>
 public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 {
     private const string CursorKey = "sync";
+
+    /// <summary>How often the session looks for a due live fill.</summary>
+    internal static readonly TimeSpan FillCheckInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>After pressure, a fill waits until reading has gone on this long without waiting (no SYNC load during an overload).</summary>
+    internal static readonly TimeSpan PressureCalm = TimeSpan.FromMilliseconds(250);
 
     private readonly ConnectorContext _context;
     private readonly ProtobufImOptions _options;
@@ -26,6 +33,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private readonly ImRecentIds _recent = new(20_000);
     private readonly Utf8StringCache _strings = new(256);
     private readonly ImSyncCursor _cursor = new();
+    private readonly ImLiveGaps _gaps;
     private readonly ConcurrentDictionary<string, Lazy<Task<SendResult>>> _sendsInFlight = new(StringComparer.Ordinal);
     private readonly ImRecentResults _sent = new(10_000);
     private readonly ImRecentIds _revoked = new(10_000);
@@ -38,12 +46,14 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private long _savedVersion;
     private long _lastSaveTimestamp;
     private int _completedCatchUps;
+    private int _completedFills;
 
     public ProtobufImConnector(ConnectorContext context, ProtobufImOptions options)
     {
         _context = context;
         _options = options;
         _logger = context.LoggerFactory.CreateLogger($"Bridge.Connectors.ProtobufIm.{context.Name}");
+        _gaps = new ImLiveGaps(_cursor, context.Time);
         _session = new ProtobufImSession(context.Name, options, this, context.Time, _logger);
         _supervisor = new SessionSupervisor(
             context.Name,
@@ -68,6 +78,9 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     /// <summary>Catch-ups completed (one per authenticated session), for tests and diagnostics.</summary>
     internal int CompletedCatchUps => Volatile.Read(ref _completedCatchUps);
 
+    /// <summary>Live fills completed, for tests and diagnostics.</summary>
+    internal int CompletedFills => Volatile.Read(ref _completedFills);
+
     public event Action<ConnectorStatus>? StatusChanged;
 
     public async Task RunAsync(IInboundSink sink, CancellationToken stoppingToken)
@@ -85,6 +98,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     async Task IImSessionEvents.OnAuthenticatedAsync(ImLink link, CancellationToken cancellationToken)
     {
         var pipeline = PipelineFor(link);
+        _gaps.NewSession();
         if (!_cursorLoaded)
         {
             _hasCursor = _cursor.Load(await _context.Cursors.GetCursorAsync(Name, CursorKey, cancellationToken).ConfigureAwait(false));
@@ -149,6 +163,80 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         await SaveCursorAsync(force: true).ConfigureAwait(false);
         await pipeline.ReleaseHeldAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _completedCatchUps);
+        await RunLiveFillsAsync(link, pipeline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>For the rest of the session: runs each live fill when it is due (see <see cref="ImLiveGaps"/>).</summary>
+    private async Task RunLiveFillsAsync(ImLink link, ImInboundPipeline pipeline, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(FillCheckInterval, _context.Time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_gaps.TakeDue(PressureCalm) is not { } fill)
+            {
+                continue;
+            }
+
+            var next = fill;
+            var done = false;
+            try
+            {
+                (done, next) = await LiveFillAsync(link, pipeline, fill, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException)
+            {
+                // The reply may itself have been dropped; the fill stays pending and runs again.
+                ProtobufImLog.CatchUpStopped(_logger, Name, $"live fill from seq {fill.Floor}: {ex.Message}");
+            }
+            finally
+            {
+                _gaps.Finish(next, done);
+            }
+
+            if (done)
+            {
+                Interlocked.Increment(ref _completedFills);
+                await SaveCursorAsync(force: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One live fill: holds live pushes, pages SYNC from the floor and hands over what this process
+    /// has not seen, waits until it is durable, releases the held pushes. Returns whether it is done
+    /// and, if the page budget ran out first, where the next pass continues.
+    /// </summary>
+    private async Task<(bool Done, (long Floor, long Top) Next)> LiveFillAsync(ImLink link, ImInboundPipeline pipeline, (long Floor, long Top) fill, CancellationToken cancellationToken)
+    {
+        pipeline.Hold();
+        try
+        {
+            var posted = 0;
+            ValueTask HandOver(PushMessage m)
+            {
+                if (m.SenderId == _options.UserId || _recent.Contains(m.MessageId))
+                {
+                    return ValueTask.CompletedTask;
+                }
+
+                posted++;
+                return pipeline.HandOverAsync(ImPush.From(m), acknowledge: false, cancellationToken);
+            }
+
+            var pass = await ImCatchUp.PageAsync(link, _options, fill.Floor, _options.SyncMaxPages, HandOver, Name, _logger, cancellationToken, fill.Top).ConfigureAwait(false);
+            await pipeline.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
+            ProtobufImLog.LiveFillDone(_logger, Name, fill.Floor, pass.Pages, pass.Messages, posted);
+            if (pipeline.SinkFailed)
+            {
+                return (false, fill);
+            }
+
+            return pass.Complete ? (true, fill) : (false, (pass.Reached, fill.Top));
+        }
+        finally
+        {
+            await pipeline.ReleaseHeldAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     async ValueTask IImSessionEvents.OnPushAsync(ImLink link, ImEnvelope push, CancellationToken cancellationToken)
@@ -162,7 +250,15 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
                 return;
             }
 
-            await PipelineFor(link).OnLivePushAsync(message, cancellationToken).ConfigureAwait(false);
+            var pipeline = PipelineFor(link);
+            if (message.SenderId != _options.UserId && _gaps.Observe(message.SenderId, message.Seq))
+            {
+                // This push and later ones wait for the fill, so what was dropped before them goes first.
+                ProtobufImLog.FillOpened(_logger, Name, $"seq {message.Seq} from {message.SenderId} skips past the last one seen");
+                pipeline.Hold();
+            }
+
+            await pipeline.OnLivePushAsync(message, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -201,10 +297,20 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
             var sink = _sink ?? throw new InvalidOperationException("RunAsync was not called");
             var pipeline = new ImInboundPipeline(Name, _options.UserId, sink, _recent, link, _options.MaxInFlight, _context.Time, _logger,
-                link.End, OnDurable);
+                link.End, OnDurable, OnPressure);
             _pipeline = (link, pipeline);
             return pipeline;
         }
+    }
+
+    private void OnPressure()
+    {
+        if (!_gaps.Pending)
+        {
+            ProtobufImLog.FillOpened(_logger, Name, $"all {_options.MaxInFlight} in-flight slots busy, reading paused");
+        }
+
+        _gaps.UnderPressure();
     }
 
     private void OnDurable(string sender, long seq)

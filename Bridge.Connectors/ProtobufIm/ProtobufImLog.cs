@@ -36,4 +36,10 @@ internal static partial class ProtobufImLog
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "{Connector}: group/{GroupId} is send-only: the v1 server stores group messages but pushes them to no one")]
     public static partial void GroupSendOnly(ILogger logger, string connector, string groupId);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "{Connector}: live fill from seq {FromSeq} (pushes the server may have dropped): {Pages} page(s), {Messages} message(s), {Posted} handed to the sink")]
+    public static partial void LiveFillDone(ILogger logger, string connector, long fromSeq, int pages, int messages, int posted);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Debug, Message = "{Connector}: {Sign}; a live fill will look for dropped pushes")]
+    public static partial void FillOpened(ILogger logger, string connector, string sign);
 }

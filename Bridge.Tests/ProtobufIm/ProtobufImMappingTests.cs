@@ -2,6 +2,7 @@ using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ProtobufIm;
 using Bridge.Connectors.ProtobufIm.Wire;
 using Bridge.Contracts.V1;
+using Bridge.Tests.Infrastructure;
 using Google.Protobuf;
 
 namespace Bridge.Tests.ProtobufIm;
@@ -103,7 +104,7 @@ public class ProtobufImMappingTests
     [Fact]
     public void Abrupt_closes_become_a_kick_when_they_repeat_and_stay_one_after_a_kick()
     {
-        var time = new ManualTime();
+        var time = new ManualTimestamps();
         var detector = new ImKickDetector(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(22), time);
         Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Transient, detector.OnAbruptClose(false, "bridge", "x").Kind);
         Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Transient, detector.OnAbruptClose(true, "bridge", "x").Kind);
@@ -115,16 +116,5 @@ public class ProtobufImMappingTests
         Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Kicked, detector.OnAbruptClose(true, "bridge", "x").Kind);
         time.Advance(TimeSpan.FromMinutes(30));
         Assert.Equal(Bridge.Connectors.Transport.SessionEndKind.Transient, detector.OnAbruptClose(true, "bridge", "x").Kind);
-    }
-
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }

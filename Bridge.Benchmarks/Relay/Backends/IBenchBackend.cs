@@ -23,11 +23,8 @@ public interface IBenchBackend : IAsyncDisposable
     /// <summary>The simulated user posts <paramref name="text"/> into conversation <paramref name="room"/>.</summary>
     ValueTask SendAsync(int room, string text);
 
-    /// <summary>
-    /// At most this many injected messages in flight when this backend is the source, or null for
-    /// the benchmark's window: a backend that drops pushes past a buffer needs a smaller one.
-    /// </summary>
-    int? MaxSourceWindow => null;
+    /// <summary>Pushes to the bridge the simulator dropped so far (a full per-connection buffer; protobuf-IM).</summary>
+    long DroppedPushes => 0;
 
     /// <summary>Called with the text (or raw payload) of every message the bridge account posts.</summary>
     Action<string>? Arrived { get; set; }

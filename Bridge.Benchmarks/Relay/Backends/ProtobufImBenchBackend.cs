@@ -13,12 +13,11 @@ public sealed class ProtobufImBenchBackend(string name) : IBenchBackend
     public Action<string>? Arrived { get; set; }
 
     /// <summary>
-    /// The v1 server buffers 256 frames per connection and drops the rest, and the connector reads
-    /// at most maxInFlight (256) pushes ahead of the broker: a burst above 256 can be lost until
-    /// the next reconnect's catch-up, as with the real server (400 in flight still lost up to 144
-    /// of 4,000). Stay under the buffer.
+    /// The v1 server buffers 256 frames per connection and drops the rest; at saturation the
+    /// connector falls behind and the simulator drops pushes, which the connector's live fills
+    /// fetch back through SYNC (the lost column shows whether all came back).
     /// </summary>
-    public int? MaxSourceWindow => 200;
+    public long DroppedPushes => _sim.DroppedFrames;
 
     public string ConnectorYaml => $"{{ type: protobuf-im, url: \"{_sim.Url}\", userId: {BridgeUser}, token: {_sim.CreateUser(BridgeUser)} }}";
 
