@@ -8,6 +8,13 @@ public sealed class WebSocketFrameConnection : IFrameConnection
 {
     private const int InitialBufferBytes = 4096;
 
+    // One HTTP handler for every session (an upgraded connection is never pooled, so each session
+    // still gets its own TCP connection). Without it every ClientWebSocket builds its own handler,
+    // pool and pool-cleaning timer: measurable with one session per xnest room. No cookies (they
+    // would travel between accounts) and no redirects, as ClientWebSocket's own handler does.
+    private static readonly HttpMessageInvoker SharedInvoker = new(NewHandler(), disposeHandler: false);
+    private static readonly HttpMessageInvoker UntrustedCertificateInvoker = new(NewHandler(allowUntrustedCertificate: true), disposeHandler: false);
+
     private readonly ClientWebSocket _socket;
     private readonly WebSocketEndpointOptions _options;
     private readonly TimeProvider _time;
@@ -24,6 +31,19 @@ public sealed class WebSocketFrameConnection : IFrameConnection
 
     public string Description => _options.SafeDescription;
 
+    private static SocketsHttpHandler NewHandler(bool allowUntrustedCertificate = false)
+    {
+        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
+        if (allowUntrustedCertificate)
+        {
+#pragma warning disable CA5359 // Opt-in per connector (allowUntrustedCertificate) for test rigs with self-signed certificates.
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+
+        return handler;
+    }
+
     public long LastReceivedTimestamp => Volatile.Read(ref _lastReceived);
 
     public WebSocketState State => _socket.State;
@@ -38,13 +58,6 @@ public sealed class WebSocketFrameConnection : IFrameConnection
                 socket.Options.KeepAliveInterval = keepAlive;
             }
 
-            if (options.AllowUntrustedCertificate)
-            {
-#pragma warning disable CA5359 // Opt-in per connector (allowUntrustedCertificate) for test rigs with self-signed certificates.
-                socket.Options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-#pragma warning restore CA5359
-            }
-
             foreach (var (name, value) in options.Headers ?? new Dictionary<string, string>())
             {
                 socket.Options.SetRequestHeader(name, value);
@@ -54,7 +67,8 @@ public sealed class WebSocketFrameConnection : IFrameConnection
             timeout.CancelAfter(options.ConnectTimeout);
             try
             {
-                await socket.ConnectAsync(options.Url, timeout.Token).ConfigureAwait(false);
+                var invoker = options.AllowUntrustedCertificate ? UntrustedCertificateInvoker : SharedInvoker;
+                await socket.ConnectAsync(options.Url, invoker, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
