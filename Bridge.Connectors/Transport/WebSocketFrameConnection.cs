@@ -3,25 +3,18 @@ using System.Net.WebSockets;
 
 namespace Bridge.Connectors.Transport;
 
-/// <summary>A <see cref="ClientWebSocket"/> that reads whole messages into pooled buffers.</summary>
+/// <summary>A client WebSocket (see <see cref="WebSocketUpgrade"/>) that reads whole messages into pooled buffers.</summary>
 public sealed class WebSocketFrameConnection : IFrameConnection
 {
     private const int InitialBufferBytes = 4096;
 
-    // One HTTP handler for every session (an upgraded connection is never pooled, so each session
-    // still gets its own TCP connection). Without it every ClientWebSocket builds its own handler,
-    // pool and pool-cleaning timer: measurable with one session per xnest room. No cookies (they
-    // would travel between accounts) and no redirects, as ClientWebSocket's own handler does.
-    private static readonly HttpMessageInvoker SharedInvoker = new(NewHandler(), disposeHandler: false);
-    private static readonly HttpMessageInvoker UntrustedCertificateInvoker = new(NewHandler(allowUntrustedCertificate: true), disposeHandler: false);
-
-    private readonly ClientWebSocket _socket;
+    private readonly WebSocket _socket;
     private readonly WebSocketEndpointOptions _options;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private long _lastReceived;
 
-    private WebSocketFrameConnection(ClientWebSocket socket, WebSocketEndpointOptions options, TimeProvider time)
+    private WebSocketFrameConnection(WebSocket socket, WebSocketEndpointOptions options, TimeProvider time)
     {
         _socket = socket;
         _options = options;
@@ -31,56 +24,22 @@ public sealed class WebSocketFrameConnection : IFrameConnection
 
     public string Description => _options.SafeDescription;
 
-    private static SocketsHttpHandler NewHandler(bool allowUntrustedCertificate = false)
-    {
-        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
-        if (allowUntrustedCertificate)
-        {
-#pragma warning disable CA5359 // Opt-in per connector (allowUntrustedCertificate) for test rigs with self-signed certificates.
-            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-#pragma warning restore CA5359
-        }
-
-        return handler;
-    }
-
     public long LastReceivedTimestamp => Volatile.Read(ref _lastReceived);
 
     public WebSocketState State => _socket.State;
 
     public static async Task<WebSocketFrameConnection> ConnectAsync(WebSocketEndpointOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
-        var socket = new ClientWebSocket();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
         try
         {
-            if (options.KeepAliveInterval is { } keepAlive)
-            {
-                socket.Options.KeepAliveInterval = keepAlive;
-            }
-
-            foreach (var (name, value) in options.Headers ?? new Dictionary<string, string>())
-            {
-                socket.Options.SetRequestHeader(name, value);
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
-            try
-            {
-                var invoker = options.AllowUntrustedCertificate ? UntrustedCertificateInvoker : SharedInvoker;
-                await socket.ConnectAsync(options.Url, invoker, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"connecting to {options.SafeDescription} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s");
-            }
-
+            var socket = await WebSocketUpgrade.ConnectAsync(options, timeout.Token).ConfigureAwait(false);
             return new WebSocketFrameConnection(socket, options, time);
         }
-        catch
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
-            throw;
+            throw new TimeoutException($"connecting to {options.SafeDescription} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s");
         }
     }
 

@@ -117,7 +117,7 @@ public static partial class ConfigLoader
             rabbit,
             r.Int32("routePartitions", 1, 1, 256),
             r.Int32("deliveryPartitions", 1, 1, 256),
-            r.Int32("prefetch", 16, 1, 10000),
+            r.Int32("prefetch", 4, 1, 10000),
             r.String("queuePrefix", "bridge"),
             r.Duration("recoveryWindow", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(1)),
             r.Duration("sendTimeout", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
