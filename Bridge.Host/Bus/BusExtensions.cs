@@ -33,6 +33,7 @@ public static class BusExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
 
+        services.AddSingleton<OutcomePublisher>();
         services.AddMassTransit(x =>
         {
             x.AddConsumer<RouterConsumer>();
@@ -61,6 +62,9 @@ public static class BusExtensions
             }
         });
 
+        // After MassTransit's hosted service: hosted services stop in reverse order, so the queued
+        // outcome events are published before the bus stops.
+        services.AddHostedService(sp => sp.GetRequiredService<OutcomePublisher>());
         return services;
     }
 

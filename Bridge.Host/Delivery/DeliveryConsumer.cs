@@ -15,7 +15,8 @@ namespace Bridge.Host.Delivery;
 /// Delivers a <see cref="DeliveryBatch"/> to its target connector. Instructions for different target
 /// conversations go concurrently; one conversation's go one after another, in batch order. Already
 /// delivered (the id map knows the event on that target): not sent again. Each success is recorded
-/// in the id map at once and announced with <see cref="MessageDelivered"/>. An instruction that fails
+/// in the id map at once and announced with <see cref="MessageDelivered"/> (published off the
+/// delivery path by <see cref="OutcomePublisher"/>). An instruction that fails
 /// for good (rejected, too large, unsupported, out of retries; see <see cref="TargetSender"/>) gets
 /// a <see cref="DeliveryFailed"/> event and is moved alone, with its reason, to the queue's
 /// dead-letter (<c>_error</c>) queue; the rest of the batch goes on, so a poison message never
@@ -25,6 +26,7 @@ public sealed class DeliveryConsumer(
     ConnectorRegistry registry,
     IBridgeStore store,
     DeliveryRecorder recorder,
+    OutcomePublisher outcomePublisher,
     DeliveryConfig config,
     BusTopology topology,
     BusSendMonitor sends,
@@ -81,10 +83,14 @@ public sealed class DeliveryConsumer(
             await Task.WhenAll(conversations.Values.Select(c => DeliverConversationAsync(context, c, outcomes))).ConfigureAwait(false);
         }
 
-        // Outcome events are notifications for observers: published together at the end, and a
-        // failure to publish one is logged, never allowed to fault the batch (which would
-        // dead-letter messages the target already has).
-        await Task.WhenAll(outcomes.Where(Wanted).Select(o => PublishOutcomeAsync(context, o))).ConfigureAwait(false);
+        // Outcome events are notifications for observers: queued for publishing once the batch is
+        // done, never awaited here (their confirms would hold up the next batch), and a failure to
+        // publish one is logged, never allowed to fault the batch.
+        foreach (var outcome in outcomes.Where(Wanted))
+        {
+            await outcomePublisher.EnqueueAsync(outcome, context.CancellationToken).ConfigureAwait(false);
+        }
+
         CompleteOnlyIfStillConnected(context);
     }
 
@@ -174,20 +180,6 @@ public sealed class DeliveryConsumer(
         OutcomeEvents.Failures => outcome is DeliveryFailed,
         _ => false,
     };
-
-    private async Task PublishOutcomeAsync(ConsumeContext context, object outcome)
-    {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        bounded.CancelAfter(TimeSpan.FromSeconds(10));
-        try
-        {
-            await context.Publish(outcome, outcome.GetType(), bounded.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
-        {
-            DeliveryLog.OutcomeNotPublished(logger, outcome.GetType().Name, ex.Message);
-        }
-    }
 
     private static string? Unsupported(IConnector connector, DeliverMessage d)
     {

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Bridge.Host.Telemetry;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Bridge.Host.Delivery;
+
+/// <summary>
+/// Publishes <c>MessageDelivered</c> / <c>DeliveryFailed</c> off the delivery path. They are
+/// notifications for observers, published at most once (a redelivered batch finds its messages
+/// already delivered and announces nothing again), so a delivery batch need not wait for their
+/// broker confirms before it is acknowledged and the next batch starts. Queued outcomes are
+/// published up to <see cref="MaxInFlight"/> at a time; a full queue makes deliveries wait (no
+/// outcome is dropped for lack of room). On shutdown the queue is drained before the bus stops
+/// (this service is registered after MassTransit, so it stops first); a batch that completes
+/// after that logs its outcomes as not published.
+/// </summary>
+public sealed class OutcomePublisher(IBus bus, ILogger<OutcomePublisher> logger) : BackgroundService
+{
+    internal const int MaxInFlight = 64;
+    private const int QueueCapacity = 10_000;
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Channel<(object Outcome, ActivityContext Parent)> _queue = Channel.CreateBounded<(object, ActivityContext)>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    /// <summary>
+    /// Queues an outcome event; waits only while the queue is full. Its trace continues under the
+    /// current activity. After stop began, the event is logged as not published (never thrown:
+    /// that would fault a batch whose messages were delivered).
+    /// </summary>
+    public async ValueTask EnqueueAsync(object outcome, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync((outcome, Activity.Current?.Context ?? default), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            DeliveryLog.OutcomeNotPublished(logger, outcome.GetType().Name, "the bridge is stopping");
+        }
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var slots = new SemaphoreSlim(MaxInFlight, MaxInFlight);
+        var pending = new List<Task>();
+        // Reads until the queue is completed at stop, so what was queued is still published.
+        await foreach (var (outcome, parent) in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            pending.RemoveAll(t => t.IsCompleted);
+            pending.Add(PublishAsync(outcome, parent, slots));
+        }
+
+        await Task.WhenAll(pending).ConfigureAwait(false);
+    }
+
+    private async Task PublishAsync(object outcome, ActivityContext parent, SemaphoreSlim slots)
+    {
+        using var activity = parent == default ? null : BridgeTelemetry.Source.StartActivity("publish outcome", ActivityKind.Internal, parent);
+        try
+        {
+            using var timeout = new CancellationTokenSource(PublishTimeout);
+            await bus.Publish(outcome, outcome.GetType(), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            DeliveryLog.OutcomeNotPublished(logger, outcome.GetType().Name, ex.Message);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+}
