@@ -7,7 +7,7 @@ namespace Bridge.Connectors.ProtobufIm;
 /// <item>A gap: a sender's seqs count up by one per message (to anyone), so a push whose seq jumps
 /// past the sender's last seen seq + 1 may follow a dropped one (or messages to other users).</item>
 /// <item>Pressure: the connector had to stop reading because its in-flight pushes were full, the
-/// only way the server's buffer fills. Anything from the senders seen so far may have been dropped.</item>
+/// usual way the server's buffer fills. Anything from the senders seen so far may have been dropped.</item>
 /// </list>
 /// Either opens a fill: a SYNC pass from the lowest seq in doubt (up to the seq that showed the gap,
 /// or to the end after pressure). Until a fill is done, the cursor treats nothing above that seq as
