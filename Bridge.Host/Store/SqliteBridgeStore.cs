@@ -75,32 +75,29 @@ public sealed class SqliteBridgeStore(string path) : IBridgeStore
         RecordIngestsAsync([new IngestRecord(eventId, conversation, nativeMessageId)], cancellationToken);
 
     public Task RecordIngestsAsync(IReadOnlyList<IngestRecord> ingests, CancellationToken cancellationToken) =>
-        WithLock(s =>
+        InsertAllAsync(ingests, (s, tx, i, now) =>
         {
-            using var tx = s.Connection.BeginTransaction();
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            foreach (var i in ingests)
-            {
-                var key = Key(i.EventId);
-                s.InsertIngested.Bind(key, i.Conversation.Connector, i.NativeMessageId, now).In(tx).ExecuteNonQuery();
-                s.InsertMapping.Bind(key, i.Conversation.Connector, i.Conversation.Path, i.NativeMessageId, 1, now).In(tx).ExecuteNonQuery();
-            }
-
-            tx.Commit();
-            return true;
+            var key = Key(i.EventId);
+            s.InsertIngested.Bind(key, i.Conversation.Connector, i.NativeMessageId, now).In(tx).ExecuteNonQuery();
+            s.InsertMapping.Bind(key, i.Conversation.Connector, i.Conversation.Path, i.NativeMessageId, 1, now).In(tx).ExecuteNonQuery();
         }, cancellationToken);
 
     public Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken) =>
         RecordDeliveriesAsync([new DeliveryRecord(eventId, target, nativeMessageId)], cancellationToken);
 
     public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> deliveries, CancellationToken cancellationToken) =>
+        InsertAllAsync(deliveries, (s, tx, d, now) =>
+            s.InsertMapping.Bind(Key(d.EventId), d.Target.Connector, d.Target.Path, d.NativeMessageId, 0, now).In(tx).ExecuteNonQuery(), cancellationToken);
+
+    /// <summary>Writes every record in one transaction, all stamped with the same time (Unix ms).</summary>
+    private Task InsertAllAsync<T>(IReadOnlyList<T> records, Action<Statements, SqliteTransaction, T, long> insert, CancellationToken cancellationToken) =>
         WithLock(s =>
         {
             using var tx = s.Connection.BeginTransaction();
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            foreach (var d in deliveries)
+            foreach (var record in records)
             {
-                s.InsertMapping.Bind(Key(d.EventId), d.Target.Connector, d.Target.Path, d.NativeMessageId, 0, now).In(tx).ExecuteNonQuery();
+                insert(s, tx, record, now);
             }
 
             tx.Commit();
