@@ -191,7 +191,9 @@ public sealed class RtmConnectorTests(ITestOutputHelper output)
     public async Task Catch_up_after_downtime_fetches_what_was_missed_from_the_stored_cursor_without_deleted_or_own_messages()
     {
         await using var rig = await RtmRig.StartAsync(output);
-        await Eventually.TrueAsync(() => rig.Cursors.GetCursorAsync("rtm", $"room/{RtmRig.Room}", default).Result is not null, TimeSpan.FromSeconds(5), "cursors were started");
+        // Every routed endpoint's cursor, not just the room's: one not yet stored at the stop would
+        // make the restart treat that conversation as new (its history is not relayed).
+        await Eventually.TrueAsync(() => RtmRig.Endpoints.All(e => rig.Cursors.GetCursorAsync("rtm", e.Path, default).Result is not null), TimeSpan.FromSeconds(5), "cursors were started");
         await rig.StopConnectorAsync();
 
         for (var i = 0; i < 45; i++)
