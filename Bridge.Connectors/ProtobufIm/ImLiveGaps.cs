@@ -50,10 +50,11 @@ internal sealed class ImLiveGaps(ImSyncCursor cursor, TimeProvider time)
         lock (_gate)
         {
             var last = _lastSeen.TryGetValue(sender, out var seen) ? seen : cursor.HandledSeq(sender);
-            var gap = last is { } l && seq > l + 1;
-            if (gap)
+            var gap = false;
+            if (last is { } l && seq > l + 1)
             {
-                Open(last!.Value, seq);
+                Open(l, seq);
+                gap = true;
             }
 
             if (last is null || seq > last)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ProtobufIm.Wire;
 using Bridge.Connectors.Transport;
@@ -12,8 +13,9 @@ namespace Bridge.Connectors.ProtobufIm;
 /// (and, after every (re)connect, a SYNC catch-up from the stored cursor) become
 /// <see cref="MessagePosted"/>, acknowledged with MSG_ACK once durable; the account's own messages
 /// are skipped. Pushes the server may have dropped while live (a sender's seq gap, or the
-/// connector falling behind) are fetched by a live fill through SYNC (<see cref="ImLiveGaps"/>). Outbound: SEND_MSG_REQ to a user or a group with the idempotency key as
-/// <c>client_msg_id</c>; deletes revoke by server id, found through SYNC.
+/// connector falling behind) are fetched by a live fill through SYNC (<see cref="ImLiveGaps"/>).
+/// Outbound: SEND_MSG_REQ to a user or a group with the idempotency key as <c>client_msg_id</c>;
+/// deletes revoke by server id, found through SYNC.
 /// </summary>
 public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 {
@@ -122,17 +124,8 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         }
         else
         {
-            var posted = 0;
-            ValueTask HandOver(PushMessage m)
-            {
-                if (m.SenderId == _options.UserId || _cursor.Handled(m.SenderId, m.Seq) || _recent.Contains(m.MessageId))
-                {
-                    return ValueTask.CompletedTask;
-                }
-
-                posted++;
-                return pipeline.HandOverAsync(ImPush.From(m), acknowledge: false, cancellationToken);
-            }
+            var posted = new StrongBox<int>();
+            var handOver = SyncedHandOver(pipeline, posted, cancellationToken);
 
             // Seqs are per sender: a new sender's messages start low, a known sender's continue above
             // what was handled. Page from 0; when the budget runs out first, jump to just below the
@@ -146,7 +139,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
                     continue;
                 }
 
-                var pass = await ImCatchUp.PageAsync(link, _options, start, _options.SyncMaxPages, HandOver, Name, _logger, cancellationToken).ConfigureAwait(false);
+                var pass = await ImCatchUp.PageAsync(link, _options, start, _options.SyncMaxPages, handOver, Name, _logger, cancellationToken).ConfigureAwait(false);
                 (pages, messages, reached) = (pages + pass.Pages, messages + pass.Messages, pass.Reached);
                 if (pass.Complete)
                 {
@@ -156,7 +149,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
             var from = starts[0];
             await pipeline.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
-            ProtobufImLog.CatchUpDone(_logger, Name, from, pages, messages, posted);
+            ProtobufImLog.CatchUpDone(_logger, Name, from, pages, messages, posted.Value);
         }
 
         _hasCursor = true;
@@ -211,21 +204,11 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         pipeline.Hold();
         try
         {
-            var posted = 0;
-            ValueTask HandOver(PushMessage m)
-            {
-                if (m.SenderId == _options.UserId || _recent.Contains(m.MessageId))
-                {
-                    return ValueTask.CompletedTask;
-                }
-
-                posted++;
-                return pipeline.HandOverAsync(ImPush.From(m), acknowledge: false, cancellationToken);
-            }
-
-            var pass = await ImCatchUp.PageAsync(link, _options, fill.Floor, _options.SyncMaxPages, HandOver, Name, _logger, cancellationToken, fill.Top).ConfigureAwait(false);
+            var posted = new StrongBox<int>();
+            var handOver = SyncedHandOver(pipeline, posted, cancellationToken);
+            var pass = await ImCatchUp.PageAsync(link, _options, fill.Floor, _options.SyncMaxPages, handOver, Name, _logger, cancellationToken, fill.Top).ConfigureAwait(false);
             await pipeline.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
-            ProtobufImLog.LiveFillDone(_logger, Name, fill.Floor, pass.Pages, pass.Messages, posted);
+            ProtobufImLog.LiveFillDone(_logger, Name, fill.Floor, pass.Pages, pass.Messages, posted.Value);
             if (pipeline.SinkFailed)
             {
                 return (false, fill);
@@ -238,6 +221,23 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
             await pipeline.ReleaseHeldAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Hands a message a SYNC pass found to the pipeline (not acknowledged: v1 only logs acks), unless
+    /// it is the account's own, the cursor counts it as handled, or this process handed it over
+    /// already; counts what it hands over. During a live fill the cursor counts nothing above the
+    /// fill's floor as handled, so only the other two checks apply there.
+    /// </summary>
+    private Func<PushMessage, ValueTask> SyncedHandOver(ImInboundPipeline pipeline, StrongBox<int> posted, CancellationToken cancellationToken) => m =>
+    {
+        if (m.SenderId == _options.UserId || _cursor.Handled(m.SenderId, m.Seq) || _recent.Contains(m.MessageId))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        posted.Value++;
+        return pipeline.HandOverAsync(ImPush.From(m), acknowledge: false, cancellationToken);
+    };
 
     async ValueTask IImSessionEvents.OnPushAsync(ImLink link, ImEnvelope push, CancellationToken cancellationToken)
     {
