@@ -20,7 +20,9 @@ public sealed class ProtobufImLiveFillTests(ITestOutputHelper output)
         rig.Simulator.SendDirect("alice", ImRig.Bridge, "before");
         await rig.Sink.WaitForAsync<MessagePosted>(1);
 
-        // The connection stops draining: 33 pushes fit the server's buffer (and its write pump), 27 are dropped.
+        // The connection stops draining: 32 or 33 pushes fit the server's buffer (and its write pump),
+        // the rest are dropped. Usually the dropped ones are the last; when the pump took a push
+        // while the burst was being written, a later one got the freed place and already shows the gap.
         rig.Simulator.Stall(ImRig.Bridge, true);
         for (var i = 0; i < 60; i++)
         {
@@ -32,7 +34,14 @@ public sealed class ProtobufImLiveFillTests(ITestOutputHelper output)
         Assert.True(dropped >= 20, $"dropped {dropped}");
         await rig.Sink.WaitForAsync<MessagePosted>(61 - dropped);
         await Task.Delay(300);
-        Assert.Equal(61 - dropped, rig.Sink.Posted.Count); // nothing shows the loss yet
+        if (rig.Logs.Lines.Any(l => l.Contains("skips past the last one seen", StringComparison.Ordinal)))
+        {
+            await rig.Sink.WaitForAsync<MessagePosted>(61); // a surviving later push showed the gap: filled already
+        }
+        else
+        {
+            Assert.Equal(61 - dropped, rig.Sink.Posted.Count); // a tail loss shows only with the next push
+        }
 
         rig.Simulator.SendDirect("alice", ImRig.Bridge, "after");
         var posted = await rig.Sink.WaitForAsync<MessagePosted>(62);
@@ -40,7 +49,8 @@ public sealed class ProtobufImLiveFillTests(ITestOutputHelper output)
         Assert.Equal(["before", .. Enumerable.Range(0, 60).Select(i => $"m{i}"), "after"], posted.Select(p => p.Body.Text));
         Assert.Equal(62, rig.Sink.Calls);
         Assert.Equal(0, connector.Reconnects);
-        Assert.True(connector.CompletedFills >= 1);
+        // The held pushes are released just before the fill is counted as done.
+        await Eventually.TrueAsync(() => connector.CompletedFills >= 1, TimeSpan.FromSeconds(5), "a live fill completed");
     }
 
     [Fact]
@@ -50,9 +60,12 @@ public sealed class ProtobufImLiveFillTests(ITestOutputHelper output)
         await using var rig = await ImRig.StartAsync(output, o => o.WriteBufferFrames = 16);
         rig.Sink.DurableDelay = TimeSpan.FromMilliseconds(20);
         var connector = await rig.RunConnectedAsync(rig.Options() with { MaxInFlight = 4, RequestTimeout = TimeSpan.FromSeconds(5) });
+        // 8 KB each, so the socket buffers between the server and the connector cannot absorb the
+        // burst and the server's own 16-frame buffer must overflow.
+        var padding = new string('x', 8 * 1024);
         for (var i = 0; i < count; i++)
         {
-            rig.Simulator.SendDirect(i % 3 == 0 ? "bob" : "alice", ImRig.Bridge, $"m{i}");
+            rig.Simulator.SendDirect(i % 3 == 0 ? "bob" : "alice", ImRig.Bridge, $"m{i} {padding}");
         }
 
         var posted = await rig.Sink.WaitForAsync<MessagePosted>(count, TimeSpan.FromSeconds(30));
