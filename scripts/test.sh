@@ -30,14 +30,21 @@ set +e
 dotnet test Bridge.sln -c Release --logger "console;verbosity=normal" --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 rc=$?
 set -e
-# One plain closing line that any CI reader understands.
+# One plain closing line that any CI reader understands, after the failures (name, time, the
+# first lines of the message) so that a reader of only the last lines sees which and why.
 python3 - "$results" <<'PY' || true
 import sys, glob, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 passed = failed = skipped = 0
 for f in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
-    c = ET.parse(f).getroot().find(".//{*}Counters")
+    root = ET.parse(f).getroot()
+    c = root.find(".//t:Counters", ns)
     if c is not None:
         passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)); skipped += int(c.get("notExecuted", 0))
+    for r in root.iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        print(f"FAILED {r.get('testName')} ({r.get('duration')})")
+        for line in r.findtext(".//t:ErrorInfo/t:Message", "", ns).strip().splitlines()[:6]:
+            print(f"    {line[:300]}")
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $rc

@@ -7,18 +7,25 @@ namespace Bridge.Tests.Transport;
 public class Utf8StringCacheTests
 {
     [Fact]
-    public void A_hit_returns_the_stored_string_and_a_slot_holds_only_the_latest_value()
+    public void A_hit_returns_the_stored_string_and_a_set_keeps_the_two_latest_values()
     {
-        var cache = new Utf8StringCache(1);
+        var cache = new Utf8StringCache(2); // one set of two ways: every value shares it
         cache.Add("alice"u8, "alice");
         Assert.True(cache.TryGet("alice"u8, out var hit));
         Assert.Equal("alice", hit);
         Assert.False(cache.TryGet("alicf"u8, out _));
 
+        // Two values sharing a set both stay: decoding frames that carry both allocates neither.
         cache.Add("bob"u8, "bob");
-        Assert.False(cache.TryGet("alice"u8, out _));
+        Assert.Same(hit, cache.TryGet("alice"u8, out var alice) ? alice : null);
         Assert.True(cache.TryGet("bob"u8, out var bob));
         Assert.Same(bob, cache.TryGet("bob"u8, out var again) ? again : null);
+
+        // A third evicts the one stored first.
+        cache.Add("carol"u8, "carol");
+        Assert.False(cache.TryGet("alice"u8, out _));
+        Assert.True(cache.TryGet("bob"u8, out _));
+        Assert.True(cache.TryGet("carol"u8, out _));
     }
 
     [Fact]
