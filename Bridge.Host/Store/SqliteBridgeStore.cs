@@ -1,6 +1,8 @@
 using Bridge.Contracts.V1;
 using Bridge.Host.Bus;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bridge.Host.Store;
 
@@ -15,25 +17,36 @@ public sealed class SqliteBridgeStore : IBridgeStore
 {
     private const int MaxCursorBatch = 512;
 
-    private const string Schema = """
+    /// <summary>The layout this build writes (<c>PRAGMA user_version</c>).</summary>
+    internal const int SchemaVersion = 2;
+
+    private const string Pragmas = """
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;
-        CREATE TABLE IF NOT EXISTS ingested (
-            event_id   TEXT PRIMARY KEY,
-            connector  TEXT NOT NULL,
-            native_id  TEXT NOT NULL,
-            at         INTEGER NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS message_map (
-            event_id   TEXT NOT NULL,
+        """;
+
+    /// <summary>
+    /// One row per copy of a message: its origin (<c>is_origin</c> 1, written at ingest, which is
+    /// also what dedupes a redelivered push) and each delivered copy. Clustered on the event id
+    /// (16 bytes, no rowid), so an ingest is two B-tree inserts and a delivery two.
+    /// </summary>
+    private static string MessageMapTable(string name) => $"""
+        CREATE TABLE {name} (
+            event_id   BLOB NOT NULL,
             connector  TEXT NOT NULL,
             endpoint   TEXT NOT NULL,
             native_id  TEXT NOT NULL,
             is_origin  INTEGER NOT NULL,
             at         INTEGER NOT NULL,
             PRIMARY KEY (event_id, connector, endpoint)
-        );
-        CREATE INDEX IF NOT EXISTS message_map_native ON message_map (connector, native_id);
+        ) WITHOUT ROWID;
+        """;
+
+    private const string Indexes = """
+        CREATE INDEX message_map_native ON message_map (connector, native_id);
+        """;
+
+    private const string CursorsTable = """
         CREATE TABLE IF NOT EXISTS cursors (
             connector  TEXT NOT NULL,
             endpoint   TEXT NOT NULL,
@@ -42,14 +55,33 @@ public sealed class SqliteBridgeStore : IBridgeStore
         );
         """;
 
+    /// <summary>
+    /// Version 1 (no user_version) kept ids as 32-character hex text in a rowid table plus a
+    /// separate <c>ingested</c> table that repeated every origin row. Its rows move over as they
+    /// are; <c>ingested</c> is dropped (each of its rows was written with an origin row in the
+    /// same transaction).
+    /// </summary>
+    private static readonly string MigrateFrom1 = MessageMapTable("message_map_v2") + """
+        INSERT OR IGNORE INTO message_map_v2 (event_id, connector, endpoint, native_id, is_origin, at)
+            SELECT unhex(event_id), connector, endpoint, native_id, is_origin, at FROM message_map;
+        DROP TABLE message_map;
+        DROP TABLE IF EXISTS ingested;
+        ALTER TABLE message_map_v2 RENAME TO message_map;
+        """ + Indexes + CursorsTable;
+
+    private static readonly string CreateCurrent =
+        MessageMapTable("message_map") + Indexes + CursorsTable;
+
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly GroupCommit<CursorWrite> _cursorWrites;
+    private readonly ILogger _logger;
     private SqliteConnection? _connection;
     private Statements? _statements;
 
-    public SqliteBridgeStore(string path)
+    public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null)
     {
         Path = path;
+        _logger = logger ?? NullLogger<SqliteBridgeStore>.Instance;
         _cursorWrites = new GroupCommit<CursorWrite>(
             writes => InsertAllAsync(writes, (s, tx, w, _) => s.SetCursor.Bind(w.Connector, w.EndpointKey, w.Cursor).In(tx).ExecuteNonQuery(), CancellationToken.None),
             MaxCursorBatch);
@@ -67,14 +99,60 @@ public sealed class SqliteBridgeStore : IBridgeStore
 
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = connection.CreateCommand())
+        try
         {
-            command.CommandText = Schema;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            Execute(connection, null, Pragmas);
+            MigrateToCurrent(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
 
         _statements = new Statements(connection);
         _connection = connection;
+    }
+
+    /// <summary>Creates the schema in a new file, or brings an older file's to this version in one transaction.</summary>
+    private void MigrateToCurrent(SqliteConnection connection)
+    {
+        var version = Convert.ToInt32(Query(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        if (version == SchemaVersion)
+        {
+            return;
+        }
+
+        if (version > SchemaVersion)
+        {
+            throw new InvalidOperationException($"store {Path} has schema version {version}, written by a newer bridge; this build knows up to {SchemaVersion}");
+        }
+
+        var v1 = Query(connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_map'") is not null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var tx = connection.BeginTransaction();
+        Execute(connection, tx, (v1 ? MigrateFrom1 : CreateCurrent) + $"PRAGMA user_version = {SchemaVersion};");
+        tx.Commit();
+        if (v1)
+        {
+            var rows = Convert.ToInt64(Query(connection, "SELECT count(*) FROM message_map"), System.Globalization.CultureInfo.InvariantCulture);
+            StoreLog.Migrated(_logger, Path, 1, SchemaVersion, rows, clock.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    private static object? Query(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? tx, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     public Task<IngestLookup> LookupIngestAsync(Guid eventId, string connector, string nativeMessageId, CancellationToken cancellationToken) =>
@@ -91,9 +169,7 @@ public sealed class SqliteBridgeStore : IBridgeStore
     public Task RecordIngestsAsync(IReadOnlyList<IngestRecord> ingests, CancellationToken cancellationToken) =>
         InsertAllAsync(ingests, (s, tx, i, now) =>
         {
-            var key = Key(i.EventId);
-            s.InsertIngested.Bind(key, i.Conversation.Connector, i.NativeMessageId, now).In(tx).ExecuteNonQuery();
-            s.InsertMapping.Bind(key, i.Conversation.Connector, i.Conversation.Path, i.NativeMessageId, 1, now).In(tx).ExecuteNonQuery();
+            s.InsertMapping.Bind(Key(i.EventId), i.Conversation.Connector, i.Conversation.Path, i.NativeMessageId, 1, now).In(tx).ExecuteNonQuery();
         }, cancellationToken);
 
     public Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken) =>
@@ -148,7 +224,7 @@ public sealed class SqliteBridgeStore : IBridgeStore
             var endpoint = EndpointRef.TryParsePath(connector, reader.GetString(1), out _);
             return endpoint is null
                 ? null
-                : new MappedMessage(Guid.ParseExact(reader.GetString(0), "N"), endpoint, nativeMessageId, reader.GetInt64(2) == 1);
+                : new MappedMessage(new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true), endpoint, nativeMessageId, reader.GetInt64(2) == 1);
         }, cancellationToken);
 
     public Task<string?> GetCursorAsync(string connector, string endpointKey, CancellationToken cancellationToken) =>
@@ -175,7 +251,8 @@ public sealed class SqliteBridgeStore : IBridgeStore
         _lock.Dispose();
     }
 
-    private static string Key(Guid id) => id.ToString("N");
+    /// <summary>The 16 bytes of an event id in the order its hex text reads (what <c>unhex</c> gives for version 1 rows).</summary>
+    private static byte[] Key(Guid id) => id.ToByteArray(bigEndian: true);
 
     private async Task<T> WithLock<T>(Func<Statements, T> work, CancellationToken cancellationToken)
     {
@@ -199,14 +276,11 @@ public sealed class SqliteBridgeStore : IBridgeStore
         public SqliteConnection Connection => connection;
 
         public PreparedStatement LookupIngest { get; } = new(connection, """
-            SELECT 1 FROM ingested WHERE event_id = $p0
+            SELECT 1 FROM message_map WHERE event_id = $p0 AND is_origin = 1
             UNION ALL
             SELECT 2 FROM message_map WHERE connector = $p1 AND native_id = $p2 AND is_origin = 0
             LIMIT 1
             """, 3);
-
-        public PreparedStatement InsertIngested { get; } = new(connection,
-            "INSERT OR IGNORE INTO ingested (event_id, connector, native_id, at) VALUES ($p0, $p1, $p2, $p3)", 4);
 
         public PreparedStatement InsertMapping { get; } = new(connection,
             "INSERT OR IGNORE INTO message_map (event_id, connector, endpoint, native_id, is_origin, at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5)", 6);
@@ -228,7 +302,6 @@ public sealed class SqliteBridgeStore : IBridgeStore
             GetCursor.Dispose();
             SetCursor.Dispose();
             LookupIngest.Dispose();
-            InsertIngested.Dispose();
             InsertMapping.Dispose();
             FindNative.Dispose();
             FindByNative.Dispose();

@@ -10,9 +10,9 @@ public static class StoreExtensions
     /// <summary>Registers the configured store and creates its schema when the host starts (before the bus and connectors).</summary>
     public static IServiceCollection AddBridgeStore(this IServiceCollection services, StoreConfig config)
     {
-        services.AddSingleton<IBridgeStore>(_ => config.Provider switch
+        services.AddSingleton<IBridgeStore>(sp => config.Provider switch
         {
-            StoreProvider.Sqlite => new SqliteBridgeStore(config.Path),
+            StoreProvider.Sqlite => new SqliteBridgeStore(config.Path, sp.GetService<Microsoft.Extensions.Logging.ILogger<SqliteBridgeStore>>()),
             _ => throw new InvalidOperationException($"store provider {config.Provider} is not available in this build"),
         });
         services.AddSingleton<ICursorStore>(sp => sp.GetRequiredService<IBridgeStore>());

@@ -100,4 +100,80 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Assert.Equal("state-999", await _store.GetCursorAsync("xn", "room/999", default));
         Assert.Equal("49", await _store.GetCursorAsync("xn", "room/hot", default));
     }
+
+    [Fact]
+    public async Task A_version_1_file_is_migrated_in_place_and_answers_as_before()
+    {
+        await _store.DisposeAsync();
+        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
+        {
+            File.Delete(file);
+        }
+
+        // The layout written before schema versions: hex-text ids, a separate ingested table.
+        var e = Guid.NewGuid();
+        var origin = Guid.NewGuid();
+        using (var v1 = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false"))
+        {
+            v1.Open();
+            using var create = v1.CreateCommand();
+            create.CommandText = $"""
+                CREATE TABLE ingested (event_id TEXT PRIMARY KEY, connector TEXT NOT NULL, native_id TEXT NOT NULL, at INTEGER NOT NULL);
+                CREATE TABLE message_map (event_id TEXT NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, native_id TEXT NOT NULL,
+                    is_origin INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event_id, connector, endpoint));
+                CREATE INDEX message_map_native ON message_map (connector, native_id);
+                CREATE TABLE cursors (connector TEXT NOT NULL, endpoint TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY (connector, endpoint));
+                INSERT INTO ingested VALUES ('{e:N}', 'alpha', 'n1', 1);
+                INSERT INTO message_map VALUES ('{e:N}', 'alpha', 'room/1', 'n1', 1, 1);
+                INSERT INTO message_map VALUES ('{e:N}', 'beta', 'group/g', 'b-7', 0, 2);
+                INSERT INTO ingested VALUES ('{origin:N}', 'beta', 'b-9', 3);
+                INSERT INTO message_map VALUES ('{origin:N}', 'beta', 'group/g', 'b-9', 1, 3);
+                INSERT INTO cursors VALUES ('alpha', 'room/1', '42');
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(origin, "beta", "b-9", default));
+        Assert.Equal(IngestLookup.DeliveredByBridge, await _store.LookupIngestAsync(Guid.NewGuid(), "beta", "b-7", default));
+        Assert.Equal("b-7", await _store.FindNativeAsync(e, Copy, default));
+        Assert.Equal(new MappedMessage(e, Origin, "n1", IsOrigin: true), await _store.FindByNativeAsync("alpha", "n1", default));
+        Assert.Equal(new MappedMessage(e, Copy, "b-7", IsOrigin: false), await _store.FindByNativeAsync("beta", "b-7", default));
+        Assert.Equal("42", await _store.GetCursorAsync("alpha", "room/1", default));
+
+        // New rows next to the migrated ones, and the version is recorded: a second start changes nothing.
+        var next = Guid.NewGuid();
+        await _store.RecordIngestAsync(next, Origin, "n2", default);
+        await _store.DisposeAsync();
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(next, "alpha", "n2", default));
+        Assert.Equal("b-7", await _store.FindNativeAsync(e, Copy, default));
+        using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false");
+        check.Open();
+        using var query = check.CreateCommand();
+        query.CommandText = "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || (SELECT count(*) FROM sqlite_master WHERE name = 'ingested')";
+        Assert.Equal($"{SqliteBridgeStore.SchemaVersion} 0", query.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task A_file_from_a_newer_bridge_is_refused_with_its_version()
+    {
+        await _store.DisposeAsync();
+        using (var newer = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false"))
+        {
+            newer.Open();
+            using var bump = newer.CreateCommand();
+            bump.CommandText = "PRAGMA user_version = 99";
+            bump.ExecuteNonQuery();
+        }
+
+        _store = new SqliteBridgeStore(_path);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _store.InitializeAsync(CancellationToken.None));
+        Assert.Contains("schema version 99", error.Message);
+        _store = new SqliteBridgeStore(_path + ".unused");
+    }
 }
