@@ -44,7 +44,14 @@ public enum StoreProvider
     Postgres,
 }
 
-public sealed record StoreConfig(StoreProvider Provider, string Path, Secret? ConnectionString);
+/// <param name="Retention">How long id-map rows are kept; <see cref="TimeSpan.Zero"/> keeps them forever.</param>
+public sealed record StoreConfig(StoreProvider Provider, string Path, Secret? ConnectionString, TimeSpan Retention)
+{
+    public static readonly TimeSpan DefaultRetention = TimeSpan.FromDays(30);
+
+    /// <summary>The shortest retention accepted (besides 0): replies and edits of the last hour must still map.</summary>
+    public static readonly TimeSpan MinimumRetention = TimeSpan.FromHours(1);
+}
 
 public enum OtlpProtocol
 {

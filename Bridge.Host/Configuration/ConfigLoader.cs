@@ -133,13 +133,20 @@ public static partial class ConfigLoader
         var provider = r.Enum("provider", StoreProvider.Sqlite);
         var path = r.String("path", "bridge.db");
         var cs = r.OptionalSecret("connectionString");
+        var retention = r.Duration("retention", StoreConfig.DefaultRetention, TimeSpan.Zero, TimeSpan.FromDays(3650));
+        if (retention > TimeSpan.Zero && retention < StoreConfig.MinimumRetention)
+        {
+            r.Error("retention", $"{retention} is too short: at least 1h (replies, edits and deletes of newer messages must still map), or 0 to keep everything");
+            retention = StoreConfig.DefaultRetention;
+        }
+
         if (provider == StoreProvider.Postgres)
         {
             r.Error("provider", "postgres is not available in this build yet; use sqlite (one instance per store file)");
         }
 
         r.ReportUnknownKeys();
-        return new StoreConfig(provider, path, cs);
+        return new StoreConfig(provider, path, cs, retention);
     }
 
     private static TelemetryConfig ReadTelemetry(YamlTree tree, YamlNode? node)

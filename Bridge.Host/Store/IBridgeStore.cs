@@ -53,4 +53,11 @@ public interface IBridgeStore : ICursorStore, IAsyncDisposable
 
     /// <summary>The event a native message on a connector belongs to (origin or copy), if any.</summary>
     Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets the id-map rows recorded before <paramref name="before"/> whose event id starts with
+    /// the byte <paramref name="slice"/> (one 256th of the map: event ids are evenly spread hashes),
+    /// in one transaction; returns how many it removed. Cursors are kept.
+    /// </summary>
+    Task<int> PruneAsync(DateTimeOffset before, byte slice, CancellationToken cancellationToken);
 }

@@ -28,7 +28,9 @@ public sealed class SqliteBridgeStore : IBridgeStore
     /// <summary>
     /// One row per copy of a message: its origin (<c>is_origin</c> 1, written at ingest, which is
     /// also what dedupes a redelivered push) and each delivered copy. Clustered on the event id
-    /// (16 bytes, no rowid), so an ingest is two B-tree inserts and a delivery two.
+    /// (16 bytes, no rowid), so an ingest is two B-tree inserts and a delivery two. Event ids are
+/// hashes, evenly spread: retention sweeps the table by the first byte of the id, 1/256 at a
+/// time, instead of keeping a time index (which cost 10–12 % of the store's throughput).
     /// </summary>
     private static string MessageMapTable(string name) => $"""
         CREATE TABLE {name} (
@@ -78,9 +80,12 @@ public sealed class SqliteBridgeStore : IBridgeStore
     private SqliteConnection? _connection;
     private Statements? _statements;
 
-    public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null)
+    private readonly TimeProvider _time;
+
+    public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null, TimeProvider? time = null)
     {
         Path = path;
+        _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SqliteBridgeStore>.Instance;
         _cursorWrites = new GroupCommit<CursorWrite>(
             writes => InsertAllAsync(writes, (s, tx, w, _) => s.SetCursor.Bind(w.Connector, w.EndpointKey, w.Cursor).In(tx).ExecuteNonQuery(), CancellationToken.None),
@@ -184,7 +189,7 @@ public sealed class SqliteBridgeStore : IBridgeStore
         WithLock(s =>
         {
             using var tx = s.Connection.BeginTransaction();
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             foreach (var record in records)
             {
                 insert(s, tx, record, now);
@@ -225,6 +230,17 @@ public sealed class SqliteBridgeStore : IBridgeStore
             return endpoint is null
                 ? null
                 : new MappedMessage(new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true), endpoint, nativeMessageId, reader.GetInt64(2) == 1);
+        }, cancellationToken);
+
+    public Task<int> PruneAsync(DateTimeOffset before, byte slice, CancellationToken cancellationToken) =>
+        WithLock(s =>
+        {
+            // [slice] sorts before every id starting with it, [slice + 1] after them; 17 × 0xFF after every id.
+            var upper = slice < byte.MaxValue ? new[] { (byte)(slice + 1) } : Enumerable.Repeat(byte.MaxValue, 17).ToArray();
+            using var tx = s.Connection.BeginTransaction();
+            var removed = s.Prune.Bind(new[] { slice }, upper, before.ToUnixTimeMilliseconds()).In(tx).ExecuteNonQuery();
+            tx.Commit();
+            return removed;
         }, cancellationToken);
 
     public Task<string?> GetCursorAsync(string connector, string endpointKey, CancellationToken cancellationToken) =>
@@ -291,6 +307,9 @@ public sealed class SqliteBridgeStore : IBridgeStore
         public PreparedStatement FindByNative { get; } = new(connection,
             "SELECT event_id, endpoint, is_origin FROM message_map WHERE connector = $p0 AND native_id = $p1 ORDER BY is_origin DESC LIMIT 1", 2);
 
+        public PreparedStatement Prune { get; } = new(connection,
+            "DELETE FROM message_map WHERE event_id >= $p0 AND event_id < $p1 AND at < $p2", 3);
+
         public PreparedStatement GetCursor { get; } = new(connection,
             "SELECT cursor FROM cursors WHERE connector = $p0 AND endpoint = $p1", 2);
 
@@ -299,6 +318,7 @@ public sealed class SqliteBridgeStore : IBridgeStore
 
         public void Dispose()
         {
+            Prune.Dispose();
             GetCursor.Dispose();
             SetCursor.Dispose();
             LookupIngest.Dispose();

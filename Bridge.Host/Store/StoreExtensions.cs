@@ -17,6 +17,12 @@ public static class StoreExtensions
         });
         services.AddSingleton<ICursorStore>(sp => sp.GetRequiredService<IBridgeStore>());
         services.AddHostedService<StoreInitializer>();
+        if (config.Retention > TimeSpan.Zero)
+        {
+            services.AddSingleton(config);
+            services.AddHostedService<StorePruner>();
+        }
+
         return services;
     }
 

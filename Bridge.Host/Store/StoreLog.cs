@@ -6,4 +6,10 @@ internal static partial class StoreLog
 {
     [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Store {Path}: schema {From} brought to {To} ({Rows} id-map rows) in {Milliseconds:0} ms")]
     public static partial void Migrated(ILogger logger, string path, int from, int to, long rows, double milliseconds);
+
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Information, Message = "Store retention: forgot {Rows} id-map rows recorded before {Before:u}")]
+    public static partial void Pruned(ILogger logger, long rows, DateTimeOffset before);
+
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Warning, Message = "Store retention pass failed: {Reason}; trying again at the next interval")]
+    public static partial void PruneFailed(ILogger logger, string reason);
 }

@@ -24,6 +24,15 @@ public class ConfigValidationTests
             format: "{sender} says {text}"
         """;
 
+    private const string MinimalRoutes = """
+        connectors:
+          alpha: { type: loopback, backend: x }
+          beta: { type: loopback, backend: y }
+        routes:
+          - mirror: [alpha: room/1, beta: room/2]
+
+        """;
+
     private static readonly Func<string, string?> Env = name => name == "BRIDGE_TEST_PW" ? "s3cr3t-value" : null;
 
     [Fact]
@@ -99,6 +108,27 @@ public class ConfigValidationTests
         Assert.Equal(RouteConfig.DefaultFormat, config.Routes[0].Format);
         Assert.Equal(2, config.Routes[0].Mirror.Count);
         Assert.Equal(StoreProvider.Sqlite, config.Store.Provider);
+        Assert.Equal(TimeSpan.FromDays(30), config.Store.Retention);
+    }
+
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData("7d", 7 * 24)]
+    [InlineData("1h", 1)]
+    public void Store_retention_takes_a_duration_or_zero_for_forever(string value, int hours)
+    {
+        var config = ConfigLoader.Load($"store: {{ retention: {value} }}\n{MinimalRoutes}", "r.yaml", BridgeTestHost.Factories, _ => null);
+        Assert.Equal(TimeSpan.FromHours(hours), config.Store.Retention);
+    }
+
+    [Fact]
+    public void A_store_retention_under_an_hour_is_refused_with_its_key()
+    {
+        var ex = Assert.Throws<ConfigurationInvalidException>(() => ConfigLoader.Load("store:\n  retention: 30m\n" + MinimalRoutes, "r.yaml", BridgeTestHost.Factories, _ => null));
+        var error = Assert.Single(ex.Errors).ToString();
+        Assert.StartsWith("r.yaml:2:", error, StringComparison.Ordinal);
+        Assert.Contains("store.retention", error, StringComparison.Ordinal);
+        Assert.Contains("at least 1h", error, StringComparison.Ordinal);
     }
 
     [Fact]

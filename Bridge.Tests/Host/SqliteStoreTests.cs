@@ -176,4 +176,84 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Assert.Contains("schema version 99", error.Message);
         _store = new SqliteBridgeStore(_path + ".unused");
     }
+
+    [Fact]
+    public async Task Pruning_a_slice_forgets_its_old_rows_only_and_keeps_newer_rows_and_cursors()
+    {
+        var clock = await ReopenWithClockAsync();
+
+        // Ids whose first byte is 0x00, 0x7F and 0xFF (the last slice has no next byte to end at).
+        var old = new[] { IdStartingWith(0x00), IdStartingWith(0x7F), IdStartingWith(0xFF), IdStartingWith(0xFF) };
+        foreach (var (e, i) in old.Select((e, i) => (e, i)))
+        {
+            await _store.RecordIngestAsync(e, Origin, $"n{i}", default);
+            await _store.RecordDeliveryAsync(e, Copy, $"b{i}", default);
+        }
+
+        await _store.SetCursorAsync("alpha", "room/1", "old", default);
+        clock.Now = clock.Now.AddDays(40);
+        var recent = IdStartingWith(0xFF);
+        await _store.RecordIngestAsync(recent, Origin, "fresh", default);
+        var cut = clock.Now.AddDays(-30);
+
+        Assert.Equal(0, await _store.PruneAsync(cut, 0x01, default));
+        Assert.Equal(2, await _store.PruneAsync(cut, 0x00, default));
+        Assert.Null(await _store.FindNativeAsync(old[0], Copy, default));
+        Assert.Equal("b1", await _store.FindNativeAsync(old[1], Copy, default));
+        Assert.Equal(4, await _store.PruneAsync(cut, 0xFF, default));
+        Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(old[3], "alpha", "n3", default));
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(recent, "alpha", "fresh", default));
+        Assert.Equal("old", await _store.GetCursorAsync("alpha", "room/1", default));
+    }
+
+    [Fact]
+    public async Task The_pruner_removes_everything_past_the_retention_in_every_slice()
+    {
+        var clock = await ReopenWithClockAsync();
+        const int rows = 3000;
+        await _store.RecordDeliveriesAsync(Enumerable.Range(0, rows).Select(i => new DeliveryRecord(Guid.NewGuid(), Copy, $"b{i}")).ToArray(), default);
+        clock.Now = clock.Now.AddDays(8);
+        var kept = Guid.NewGuid();
+        await _store.RecordDeliveryAsync(kept, Copy, "kept", default);
+
+        var config = new Bridge.Host.Configuration.StoreConfig(Bridge.Host.Configuration.StoreProvider.Sqlite, _path, null, TimeSpan.FromDays(7));
+        var pruner = new StorePruner(_store, config, Microsoft.Extensions.Logging.Abstractions.NullLogger<StorePruner>.Instance, new PausingClock(clock));
+
+        Assert.Equal(rows, await pruner.PruneOnceAsync(default));
+        Assert.Equal(0, await pruner.PruneOnceAsync(default));
+        Assert.Equal("kept", await _store.FindNativeAsync(kept, Copy, default));
+    }
+
+    /// <summary>Reopens the store with a wall clock the test sets (rows are stamped with it).</summary>
+    private async Task<SettableClock> ReopenWithClockAsync()
+    {
+        await _store.DisposeAsync();
+        var clock = new SettableClock(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        _store = new SqliteBridgeStore(_path, time: clock);
+        await _store.InitializeAsync(CancellationToken.None);
+        return clock;
+    }
+
+    private static Guid IdStartingWith(byte first)
+    {
+        var bytes = Guid.NewGuid().ToByteArray(bigEndian: true);
+        bytes[0] = first;
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    private sealed class SettableClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    /// <summary>The settable wall clock, with timers that do not wait (the pruner pauses between slices).</summary>
+    private sealed class PausingClock(SettableClock clock) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => clock.Now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            System.CreateTimer(callback, state, TimeSpan.Zero, period);
+    }
 }
