@@ -136,7 +136,7 @@ public static partial class ConfigLoader
         var retention = r.Duration("retention", StoreConfig.DefaultRetention, TimeSpan.Zero, TimeSpan.FromDays(3650));
         if (retention > TimeSpan.Zero && retention < StoreConfig.MinimumRetention)
         {
-            r.Error("retention", $"{retention} is too short: at least 1h (replies, edits and deletes of newer messages must still map), or 0 to keep everything");
+            r.Error("retention", $"{retention.TotalMinutes.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} min is too short: at least 1h (replies, edits and deletes of newer messages must still map), or 0 to keep everything");
             retention = StoreConfig.DefaultRetention;
         }
 
