@@ -9,9 +9,10 @@ namespace Bridge.Benchmarks.Store;
 /// The store's share of a relay, without the broker: per message what the bridge does with the
 /// SQLite file (the ingest lookup, the origin record, the delivery lookup and the delivered copy
 /// per target) in the batch sizes the group commits produce under load. Reports messages/s, the
-/// time per message, what a retention sweep costs, how long one batch's store work took (p50, p99, max: a checkpoint inside a
-/// commit shows there) and the file's bytes per message, for a fresh file and again for one already
-/// holding the first pass's rows (a store grows; its cost should not).
+/// time per message, how long one batch's store work took (p50, p99, max: a checkpoint inside a
+/// commit shows there) and the file's bytes per message, for a fresh file and again for one
+/// already holding the first pass's rows (a store grows; its cost should not); then what a
+/// retention sweep costs.
 /// </summary>
 internal static class StoreBenchmark
 {

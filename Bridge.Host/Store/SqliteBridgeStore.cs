@@ -29,8 +29,8 @@ public sealed class SqliteBridgeStore : IBridgeStore
     /// One row per copy of a message: its origin (<c>is_origin</c> 1, written at ingest, which is
     /// also what dedupes a redelivered push) and each delivered copy. Clustered on the event id
     /// (16 bytes, no rowid), so an ingest is two B-tree inserts and a delivery two. Event ids are
-/// hashes, evenly spread: retention sweeps the table by the first byte of the id, 1/256 at a
-/// time, instead of keeping a time index (which cost 10–12 % of the store's throughput).
+    /// hashes, evenly spread: retention sweeps the table by the first byte of the id, 1/256 at a
+    /// time, instead of keeping a time index (which cost 10–12 % of the store's throughput).
     /// </summary>
     private static string MessageMapTable(string name) => $"""
         CREATE TABLE {name} (
@@ -77,10 +77,9 @@ public sealed class SqliteBridgeStore : IBridgeStore
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly GroupCommit<CursorWrite> _cursorWrites;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private SqliteConnection? _connection;
     private Statements? _statements;
-
-    private readonly TimeProvider _time;
 
     public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null, TimeProvider? time = null)
     {
@@ -172,17 +171,17 @@ public sealed class SqliteBridgeStore : IBridgeStore
         RecordIngestsAsync([new IngestRecord(eventId, conversation, nativeMessageId)], cancellationToken);
 
     public Task RecordIngestsAsync(IReadOnlyList<IngestRecord> ingests, CancellationToken cancellationToken) =>
-        InsertAllAsync(ingests, (s, tx, i, now) =>
-        {
-            s.InsertMapping.Bind(Key(i.EventId), i.Conversation.Connector, i.Conversation.Path, i.NativeMessageId, 1, now).In(tx).ExecuteNonQuery();
-        }, cancellationToken);
+        InsertAllAsync(ingests, (s, tx, i, now) => InsertMapping(s, tx, i.EventId, i.Conversation, i.NativeMessageId, isOrigin: true, now), cancellationToken);
 
     public Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken) =>
         RecordDeliveriesAsync([new DeliveryRecord(eventId, target, nativeMessageId)], cancellationToken);
 
     public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> deliveries, CancellationToken cancellationToken) =>
-        InsertAllAsync(deliveries, (s, tx, d, now) =>
-            s.InsertMapping.Bind(Key(d.EventId), d.Target.Connector, d.Target.Path, d.NativeMessageId, 0, now).In(tx).ExecuteNonQuery(), cancellationToken);
+        InsertAllAsync(deliveries, (s, tx, d, now) => InsertMapping(s, tx, d.EventId, d.Target, d.NativeMessageId, isOrigin: false, now), cancellationToken);
+
+    /// <summary>One id-map row: the origin of an event or a delivered copy (a repeat keeps the first).</summary>
+    private static void InsertMapping(Statements s, SqliteTransaction tx, Guid eventId, EndpointRef endpoint, string nativeId, bool isOrigin, long now) =>
+        s.InsertMapping.Bind(Key(eventId), endpoint.Connector, endpoint.Path, nativeId, isOrigin ? 1 : 0, now).In(tx).ExecuteNonQuery();
 
     /// <summary>Writes every record in one transaction, all stamped with the same time (Unix ms).</summary>
     private Task InsertAllAsync<T>(IReadOnlyList<T> records, Action<Statements, SqliteTransaction, T, long> insert, CancellationToken cancellationToken) =>

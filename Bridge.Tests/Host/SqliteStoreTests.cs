@@ -21,10 +21,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _store.DisposeAsync();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-        {
-            File.Delete(file);
-        }
+        DeleteFiles();
     }
 
     [Fact]
@@ -105,10 +102,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     public async Task A_version_1_file_is_migrated_in_place_and_answers_as_before()
     {
         await _store.DisposeAsync();
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
-        {
-            File.Delete(file);
-        }
+        DeleteFiles();
 
         // The layout written before schema versions: hex-text ids, a separate ingested table.
         var e = Guid.NewGuid();
@@ -222,6 +216,14 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Assert.Equal(rows, await pruner.PruneOnceAsync(default));
         Assert.Equal(0, await pruner.PruneOnceAsync(default));
         Assert.Equal("kept", await _store.FindNativeAsync(kept, Copy, default));
+    }
+
+    private void DeleteFiles()
+    {
+        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>Reopens the store with a wall clock the test sets (rows are stamped with it).</summary>
