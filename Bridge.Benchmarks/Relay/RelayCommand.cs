@@ -79,7 +79,7 @@ public static class RelayCommand
             yield return new RelaySpec($"erl -> {target}", "erl", [target], s.Rooms, payload);
             if (target == "rtm")
             {
-                yield return new RelaySpec("erl -> rtm, outcomeEvents: failures", "erl", [target], s.Rooms, payload, "failures");
+                yield return new RelaySpec("erl -> rtm, outcomes observed", "erl", [target], s.Rooms, payload, ObserveOutcomes: true);
                 yield return new RelaySpec("erl -> rtm, partitions 8/4", "erl", [target], s.Rooms, payload, Bus: ["routePartitions: 8", "deliveryPartitions: 4"]);
             }
         }

@@ -9,7 +9,7 @@ namespace Bridge.Benchmarks.Relay;
 /// <see cref="Targets"/>, in <see cref="Rooms"/> mirrored conversations. No targets means one
 /// backend relaying between two sets of its own conversations.
 /// </summary>
-public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload, string? OutcomeEvents = null, IReadOnlyList<string>? Bus = null)
+public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload, string? OutcomeEvents = null, IReadOnlyList<string>? Bus = null, bool ObserveOutcomes = false)
 {
     public int Connectors => 1 + Targets.Count(t => t != Source);
 }
@@ -43,6 +43,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             }
 
             var receivers = loopback ? [source] : targets;
+            await using var observer = spec.ObserveOutcomes ? await OutcomeObserver.StartAsync(settings, cancellationToken).ConfigureAwait(false) : null;
             var healthPort = BridgeProcess.FreePort();
             var configPath = Path.Combine(directory.FullName, "bridge.yaml");
             await File.WriteAllTextAsync(configPath, Config(directory.FullName, healthPort, source, targets), cancellationToken).ConfigureAwait(false);
@@ -72,6 +73,17 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             var rss = bridge.Rss();
             var peak = Math.Max(bridge.PeakSampledRss, rss);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: bridge CPU {cpu.TotalSeconds:0.0} s for {saturation.Delivered} deliveries, RSS {rss / 1048576.0:0} MB (peak {peak / 1048576.0:0} MB)"));
+            if (observer is not null)
+            {
+                // Outcomes are published after their batch is acknowledged: give the last ones a moment.
+                var delivered = warmup.Delivered + paced.Sum(p => p.Delivered) + saturation.Delivered;
+                for (var wait = 0; wait < 50 && observer.Received < delivered; wait++)
+                {
+                    await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                }
+
+                log.WriteLine($"  {spec.Label}: the outcome observer received {observer.Received} outcome events for {delivered} deliveries");
+            }
             return new RelayResult(spec, paced, saturation, rss, peak)
             {
                 CpuMicrosPerDelivery = saturation.Delivered == 0 ? 0 : cpu.TotalMicroseconds / saturation.Delivered,

@@ -63,7 +63,18 @@ public sealed record TelemetryConfig(Uri? OtlpEndpoint, OtlpProtocol Protocol, s
 
 public sealed record HealthConfig(bool Enabled, string Bind, int Port);
 
-public sealed record DeliveryConfig(int Retries, TimeSpan RetryDelay, TimeSpan MaxRetryDelay, TimeSpan SendTimeout, OutcomeEvents OutcomeEvents = OutcomeEvents.All);
+public sealed record DeliveryConfig(int Retries, TimeSpan RetryDelay, TimeSpan MaxRetryDelay, TimeSpan SendTimeout, OutcomeEvents OutcomeEvents = OutcomeEvents.All)
+{
+    /// <summary>The default of <see cref="OutcomeProbe"/>.</summary>
+    public static readonly TimeSpan DefaultOutcomeProbe = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// While no queue is bound to an outcome type's exchange (on RabbitMQ), one event of the type
+    /// per this interval is published to find out whether that changed, the rest are skipped;
+    /// zero publishes every outcome whether or not anybody listens.
+    /// </summary>
+    public TimeSpan OutcomeProbe { get; init; } = DefaultOutcomeProbe;
+}
 
 /// <summary>
 /// Which delivery outcomes are published on the bus for observers: every <c>MessageDelivered</c>

@@ -185,7 +185,10 @@ public static partial class ConfigLoader
             r.Duration("retryDelay", TimeSpan.FromMilliseconds(200), TimeSpan.Zero, TimeSpan.FromMinutes(10)),
             r.Duration("maxRetryDelay", TimeSpan.FromSeconds(10), TimeSpan.Zero, TimeSpan.FromHours(1)),
             r.Duration("sendTimeout", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10)),
-            r.Enum("outcomeEvents", OutcomeEvents.All));
+            r.Enum("outcomeEvents", OutcomeEvents.All))
+        {
+            OutcomeProbe = r.Duration("outcomeProbe", DeliveryConfig.DefaultOutcomeProbe, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+        };
         r.ReportUnknownKeys();
         return config;
     }

@@ -24,4 +24,10 @@ internal static partial class DeliveryLog
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Could not publish {EventType}: {Reason}")]
     public static partial void OutcomeNotPublished(ILogger logger, string eventType, string reason);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Information, Message = "No queue is bound to {EventType}: publishing one event of it every {ProbeMs:0} ms until one is")]
+    public static partial void OutcomesUnheard(ILogger logger, string eventType, double probeMs);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Information, Message = "A queue is bound to {EventType}: publishing every event of it")]
+    public static partial void OutcomesHeard(ILogger logger, string eventType);
 }

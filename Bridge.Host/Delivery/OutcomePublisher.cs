@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Bridge.Host.Configuration;
 using Bridge.Host.Telemetry;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
@@ -15,9 +16,11 @@ namespace Bridge.Host.Delivery;
 /// published up to <see cref="MaxInFlight"/> at a time; a full queue makes deliveries wait (no
 /// outcome is dropped for lack of room). On shutdown the queue is drained before the bus stops
 /// (this service is registered after MassTransit, so it stops first); a batch that completes
-/// after that logs its outcomes as not published.
+/// after that logs its outcomes as not published. While no queue is bound to an outcome type
+/// (<see cref="OutcomeAudience"/>, <c>delivery.outcomeProbe</c>), its events are not published
+/// but for one probe per interval: the broker would drop them anyway.
 /// </summary>
-public sealed class OutcomePublisher(IBus bus, ILogger<OutcomePublisher> logger) : BackgroundService
+public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvider time, ILogger<OutcomePublisher> logger) : BackgroundService
 {
     internal const int MaxInFlight = 64;
     private const int QueueCapacity = 10_000;
@@ -27,6 +30,17 @@ public sealed class OutcomePublisher(IBus bus, ILogger<OutcomePublisher> logger)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly OutcomeAudience? _audience = config.OutcomeProbe > TimeSpan.Zero ? new OutcomeAudience(time, config.OutcomeProbe) : null;
+
+    /// <summary>Sets the mandatory flag, so that the broker returns an event no queue is bound to (RabbitMQ only).</summary>
+    private static readonly IPipe<PublishContext> Mandatory = Pipe.Execute<PublishContext>(context =>
+    {
+        if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+        {
+            rabbit.Mandatory = true;
+        }
     });
 
     /// <summary>
@@ -59,6 +73,12 @@ public sealed class OutcomePublisher(IBus bus, ILogger<OutcomePublisher> logger)
         // Reads until the queue is completed at stop, so what was queued is still published.
         await foreach (var (outcome, parent) in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
+            if (_audience?.ShouldPublish(outcome.GetType()) == false)
+            {
+                CountUnheard(outcome);
+                continue;
+            }
+
             await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             pending.RemoveAll(t => t.IsCompleted);
             pending.Add(PublishAsync(outcome, parent, slots));
@@ -73,7 +93,25 @@ public sealed class OutcomePublisher(IBus bus, ILogger<OutcomePublisher> logger)
         try
         {
             using var timeout = new CancellationTokenSource(PublishTimeout);
-            await bus.Publish(outcome, outcome.GetType(), timeout.Token).ConfigureAwait(false);
+            if (_audience is null)
+            {
+                await bus.Publish(outcome, outcome.GetType(), timeout.Token).ConfigureAwait(false);
+                return;
+            }
+
+            await bus.Publish(outcome, outcome.GetType(), Mandatory, timeout.Token).ConfigureAwait(false);
+            if (_audience.Heard(outcome.GetType()))
+            {
+                DeliveryLog.OutcomesHeard(logger, outcome.GetType().Name);
+            }
+        }
+        catch (MessageReturnedException)
+        {
+            CountUnheard(outcome);
+            if (_audience!.Unheard(outcome.GetType()))
+            {
+                DeliveryLog.OutcomesUnheard(logger, outcome.GetType().Name, config.OutcomeProbe.TotalMilliseconds);
+            }
         }
         catch (Exception ex)
         {
@@ -84,4 +122,7 @@ public sealed class OutcomePublisher(IBus bus, ILogger<OutcomePublisher> logger)
             slots.Release();
         }
     }
+
+    private static void CountUnheard(object outcome) =>
+        BridgeTelemetry.OutcomesUnheard.Add(1, new KeyValuePair<string, object?>("event", outcome.GetType().Name));
 }

@@ -20,5 +20,7 @@ public static class BridgeTelemetry
 
     public static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("bridge.duplicates.dropped", description: "Inbound redeliveries, overlaps and echoes dropped");
 
+    public static readonly Counter<long> OutcomesUnheard = Meter.CreateCounter<long>("bridge.outcomes.unheard", description: "Outcome events not published because no queue was bound to their exchange");
+
     public static readonly Histogram<double> RelayLatency = Meter.CreateHistogram<double>("bridge.relay.latency", unit: "ms", description: "From receipt at the source connector to the target's acknowledgement");
 }

@@ -131,6 +131,26 @@ public class ConfigValidationTests
         Assert.Contains("at least 1h", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, 250)]
+    [InlineData("1s", 1000)]
+    [InlineData("0", 0)]
+    public void Delivery_outcomeProbe_defaults_to_250ms_and_zero_turns_it_off(string? value, int milliseconds)
+    {
+        var delivery = value is null ? string.Empty : $"delivery: {{ outcomeProbe: {value} }}\n";
+        var config = ConfigLoader.Load(delivery + MinimalRoutes, "r.yaml", BridgeTestHost.Factories, _ => null);
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), config.Delivery.OutcomeProbe);
+    }
+
+    [Fact]
+    public void A_negative_outcomeProbe_is_refused_with_its_key()
+    {
+        var ex = Assert.Throws<ConfigurationInvalidException>(() => ConfigLoader.Load("delivery:\n  outcomeProbe: -1s\n" + MinimalRoutes, "r.yaml", BridgeTestHost.Factories, _ => null));
+        var error = Assert.Single(ex.Errors).ToString();
+        Assert.StartsWith("r.yaml:2:", error, StringComparison.Ordinal);
+        Assert.Contains("delivery.outcomeProbe", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_sample_configuration_for_the_compose_file_is_valid()
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Bridge.Host.Bus;
+using Bridge.Host.Delivery;
 using Bridge.Tests.Infrastructure;
 using Bridge.Tests.Infrastructure.Loopback;
 using RabbitMQ.Client;
@@ -62,6 +63,65 @@ public class DeliveryOutcomeTests(ITestOutputHelper output)
         Assert.Empty(await observer.GetAllAsync(observer.DeliveredQueue, null, expected: 0, target));
     }
 
+    [Fact]
+    public async Task Outcomes_nobody_listens_to_are_not_published_until_a_queue_is_bound_and_then_every_one_is()
+    {
+        var (bridge, _, _, _) = await StartAsync("all");
+        await using var _ = bridge;
+        var publisher = bridge.Service<OutcomePublisher>();
+        using var unheard = new UnheardCounter(nameof(OutcomeProbeEvent));
+        var run = Guid.NewGuid();
+
+        // Nobody binds a queue to this test's own event type: every event counts as unheard, either
+        // returned by the broker or (after the first return) not published at all.
+        for (var i = 0; i < 50; i++)
+        {
+            await publisher.EnqueueAsync(new OutcomeProbeEvent(run, i), CancellationToken.None);
+        }
+
+        await Eventually.TrueAsync(() => unheard.Count == 50, TestTimeouts.Scale(TimeSpan.FromSeconds(10)), "all 50 events counted as unheard");
+        Assert.Single(bridge.Logs.Lines, l => l.Contains($"No queue is bound to {nameof(OutcomeProbeEvent)}", StringComparison.Ordinal));
+
+        await using var connection = await new ConnectionFactory { Uri = RabbitMqBroker.Url }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var queue = (await channel.QueueDeclareAsync(string.Empty, durable: false, exclusive: true, autoDelete: true)).QueueName;
+        await channel.QueueBindAsync(queue, $"{typeof(OutcomeProbeEvent).Namespace}:{nameof(OutcomeProbeEvent)}", string.Empty);
+
+        // The next probe is routed to the queue; from then on no event of the type is skipped.
+        bool Bound() => bridge.Logs.Lines.Any(l => l.Contains($"A queue is bound to {nameof(OutcomeProbeEvent)}", StringComparison.Ordinal));
+        var probing = DateTime.UtcNow + TestTimeouts.Scale(TimeSpan.FromSeconds(10));
+        for (var seq = 1000; !Bound() && DateTime.UtcNow < probing; seq++)
+        {
+            await publisher.EnqueueAsync(new OutcomeProbeEvent(run, seq), CancellationToken.None);
+            await Task.Delay(20);
+        }
+
+        Assert.True(Bound(), "a probe reached the bound queue");
+        for (var i = 0; i < 20; i++)
+        {
+            await publisher.EnqueueAsync(new OutcomeProbeEvent(run, 2000 + i), CancellationToken.None);
+        }
+
+        var after = new List<int>();
+        var deadline = DateTime.UtcNow + TestTimeouts.Scale(TimeSpan.FromSeconds(10));
+        while (after.Count < 20 && DateTime.UtcNow < deadline)
+        {
+            if (await channel.BasicGetAsync(queue, autoAck: true) is not { } m)
+            {
+                await Task.Delay(50);
+                continue;
+            }
+
+            var message = JsonDocument.Parse(m.Body).RootElement.GetProperty("message");
+            if (message.GetProperty("run").GetGuid() == run && message.GetProperty("seq").GetInt32() >= 2000)
+            {
+                after.Add(message.GetProperty("seq").GetInt32());
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(2000, 20), after.Order());
+    }
+
     /// <summary>Posts m0..m(count-1) to room/1; the one at <paramref name="poisonAt"/> is one the target refuses.</summary>
     private static void PostWithPoison(LoopbackBackend source, int count, int poisonAt)
     {
@@ -90,6 +150,39 @@ public class DeliveryOutcomeTests(ITestOutputHelper output)
             """;
         var bridge = await BridgeTestHost.StartAsync(yaml, output);
         return (bridge, LoopbackBackend.Get(a), LoopbackBackend.Get(b), target);
+    }
+
+    /// <summary>Counts the bridge's <c>bridge.outcomes.unheard</c> measurements for one event type.</summary>
+    private sealed class UnheardCounter : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _count;
+
+        public UnheardCounter(string eventType)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "bridge.outcomes.unheard")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "event" && Equals(tag.Value, eventType))
+                    {
+                        Interlocked.Add(ref _count, value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static JsonElement Message(Received m) => JsonDocument.Parse(m.Body).RootElement.GetProperty("message");
@@ -169,3 +262,6 @@ public class DeliveryOutcomeTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>An outcome-like event of the test's own: no queue is bound to its exchange unless the test binds one.</summary>
+public sealed record OutcomeProbeEvent(Guid Run, int Seq);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Bridge.Contracts.V1;
+using Bridge.Host.Configuration;
 using Bridge.Host.Delivery;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +19,8 @@ public sealed class OutcomePublisherTests
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(new DeliveryConfig(5, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromSeconds(10)));
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<OutcomePublisher>();
         builder.Services.AddOptions<MassTransitHostOptions>().Configure(o => o.WaitUntilStarted = true);
         builder.Services.AddMassTransit(x => x.UsingInMemory((context, cfg) => cfg.ConnectPublishObserver(new RecordingObserver())));
