@@ -20,7 +20,12 @@ namespace Bridge.Host.Delivery;
 /// (<see cref="OutcomeAudience"/>, <c>delivery.outcomeProbe</c>), its events are not published
 /// but for one probe per interval: the broker would drop them anyway.
 /// </summary>
-public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvider time, ILogger<OutcomePublisher> logger) : BackgroundService
+/// <remarks>
+/// A plain hosted service rather than a <see cref="BackgroundService"/>: since .NET 10 that runs
+/// its loop through <c>Task.Run</c> with the stopping token, so a host stopped before the loop got
+/// a thread would never start it and never publish what was queued.
+/// </remarks>
+public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvider time, ILogger<OutcomePublisher> logger) : IHostedService
 {
     internal const int MaxInFlight = 64;
     private const int QueueCapacity = 10_000;
@@ -43,6 +48,8 @@ public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvid
         }
     });
 
+    private Task? _loop;
+
     /// <summary>
     /// Queues an outcome event; waits only while the queue is full. Its trace continues under the
     /// current activity. After stop began, the event is logged as not published (never thrown:
@@ -60,13 +67,23 @@ public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvid
         }
     }
 
-    public override Task StopAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        _queue.Writer.TryComplete();
-        return base.StopAsync(cancellationToken);
+        _loop = Task.Run(PublishQueuedAsync, CancellationToken.None);
+        return Task.CompletedTask;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Closes the queue and waits until everything queued is published (or the host's stop timeout).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task PublishQueuedAsync()
     {
         using var slots = new SemaphoreSlim(MaxInFlight, MaxInFlight);
         var pending = new List<Task>();
