@@ -19,7 +19,7 @@ internal sealed class OutcomeAudience(TimeProvider time, TimeSpan probeInterval)
     /// <summary>False when the event would go to a type nobody listens to and its next probe is not due.</summary>
     public bool ShouldPublish(Type type)
     {
-        var state = _types.GetOrAdd(type, static _ => new State());
+        var state = StateOf(type);
         lock (state)
         {
             if (!state.Unheard)
@@ -46,7 +46,7 @@ internal sealed class OutcomeAudience(TimeProvider time, TimeSpan probeInterval)
 
     private bool Set(Type type, bool unheard)
     {
-        var state = _types.GetOrAdd(type, static _ => new State());
+        var state = StateOf(type);
         lock (state)
         {
             if (state.Unheard == unheard)
@@ -59,6 +59,8 @@ internal sealed class OutcomeAudience(TimeProvider time, TimeSpan probeInterval)
             return true;
         }
     }
+
+    private State StateOf(Type type) => _types.GetOrAdd(type, static _ => new State());
 
     private sealed class State
     {

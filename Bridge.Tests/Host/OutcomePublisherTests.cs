@@ -87,8 +87,12 @@ public sealed class OutcomePublisherTests(ITestOutputHelper output)
 
     private static MessageDelivered Delivered(Guid id) => new(id, "route", Target, DeliveryAction.Post, "n1", DateTimeOffset.UtcNow, 1);
 
-    private static void AssertAllPublished(Guid[] ids, TestLoggerProvider logs) =>
+    /// <summary>Every id was published, each exactly once.</summary>
+    private static void AssertAllPublished(Guid[] ids, TestLoggerProvider logs)
+    {
         Assert.True(ids.All(Seen.Contains), $"{ids.Count(Seen.Contains)} of {ids.Length} published; log:\n{string.Join('\n', logs.Lines.Take(20))}");
+        Assert.Equal(ids.Order(), Seen.Where(ids.Contains).Order());
+    }
 
     /// <summary>Counts what reached the transport (a consumer could stop with the bus before reading it).</summary>
     private sealed class RecordingObserver : IPublishObserver
