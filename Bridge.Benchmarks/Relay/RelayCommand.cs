@@ -63,6 +63,12 @@ public static class RelayCommand
         return results.Any(r => r.Error is not null) ? 1 : 0;
     }
 
+    /// <summary>
+    /// How many times the usual saturation load the sustained rows carry: a short burst runs on a
+    /// store that still fits in memory, a sustained one shows what the growing store costs.
+    /// </summary>
+    private const int SustainedFactor = 5;
+
     /// <summary>The scenario set: quick is the headline comparisons; full adds the rooms, backends and payload scaling.</summary>
     public static IEnumerable<RelaySpec> Scenarios(BenchSettings s)
     {
@@ -81,6 +87,7 @@ public static class RelayCommand
             {
                 yield return new RelaySpec("erl -> rtm, outcomes observed", "erl", [target], s.Rooms, payload, ObserveOutcomes: true);
                 yield return new RelaySpec("erl -> rtm, partitions 8/4", "erl", [target], s.Rooms, payload, Bus: ["routePartitions: 8", "deliveryPartitions: 4"]);
+                yield return new RelaySpec($"erl -> rtm, sustained {SustainedFactor * s.Messages / 1000}k", "erl", [target], s.Rooms, payload, Deliveries: SustainedFactor * s.Messages);
             }
         }
 
@@ -98,6 +105,7 @@ public static class RelayCommand
 
         yield return new RelaySpec("backends 1: erl -> erl", "erl", [], s.Rooms, payload);
         yield return new RelaySpec("backends 5: erl -> 4 others", "erl", others, s.Rooms, payload);
+        yield return new RelaySpec($"erl -> 4 others, 1000 rooms, sustained {SustainedFactor * s.Messages / 1000}k", "erl", others, 1000, payload, Deliveries: SustainedFactor * s.Messages);
         foreach (var p in PayloadSizes.Where(p => !s.Payloads.Contains(p)))
         {
             yield return new RelaySpec($"erl -> pbim {RawBrokerBaseline.Size(p)}", "erl", ["pbim"], s.Rooms, p);

@@ -9,7 +9,7 @@ namespace Bridge.Benchmarks.Relay;
 /// <see cref="Targets"/>, in <see cref="Rooms"/> mirrored conversations. No targets means one
 /// backend relaying between two sets of its own conversations.
 /// </summary>
-public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload, string? OutcomeEvents = null, IReadOnlyList<string>? Bus = null, bool ObserveOutcomes = false)
+public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string> Targets, int Rooms, int Payload, string? OutcomeEvents = null, IReadOnlyList<string>? Bus = null, bool ObserveOutcomes = false, int? Deliveries = null)
 {
     public int Connectors => 1 + Targets.Count(t => t != Source);
 }
@@ -63,7 +63,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
 
             bridge.ResetPeak();
             var cpuBefore = bridge.CpuTime();
-            var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, settings.Messages / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
+            var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, (spec.Deliveries ?? settings.Messages) / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
             var cpu = bridge.CpuTime() - cpuBefore;
             if (saturation.Lost > 0 || paced.Any(p => p.Lost > 0) || saturation.Duplicates > 0 || paced.Any(p => p.Duplicates > 0))
             {

@@ -11,7 +11,9 @@ namespace Bridge.Host.Store;
 /// has one writer anyway); statements are prepared once. Suits one bridge instance; several
 /// instances share PostgreSQL instead. Cursor writes go by group commit: the checkpoints of many
 /// conversations (a thousand xnest rooms each checkpoint every second) share one transaction
-/// instead of one commit each.
+/// instead of one commit each. The file is held with an exclusive lock for as long as the store
+/// is open (no file lock taken and dropped per transaction, no shared-memory index): a second
+/// process, another bridge or a <c>sqlite3</c> shell, cannot open it meanwhile and is told so.
 /// </summary>
 public sealed class SqliteBridgeStore : IBridgeStore
 {
@@ -20,7 +22,11 @@ public sealed class SqliteBridgeStore : IBridgeStore
     /// <summary>The layout this build writes (<c>PRAGMA user_version</c>).</summary>
     internal const int SchemaVersion = 2;
 
+    /// <summary>How long a start waits, by default, for another process to let go of the file before giving up.</summary>
+    internal static readonly TimeSpan DefaultBusyWait = TimeSpan.FromSeconds(10);
+
     private const string Pragmas = """
+        PRAGMA locking_mode = EXCLUSIVE;
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;
         """;
@@ -81,9 +87,12 @@ public sealed class SqliteBridgeStore : IBridgeStore
     private SqliteConnection? _connection;
     private Statements? _statements;
 
-    public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null, TimeProvider? time = null)
+    private readonly TimeSpan _busyWait;
+
+    public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null, TimeProvider? time = null, TimeSpan? busyWait = null)
     {
         Path = path;
+        _busyWait = busyWait ?? DefaultBusyWait;
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SqliteBridgeStore>.Instance;
         _cursorWrites = new GroupCommit<CursorWrite>(
@@ -101,12 +110,23 @@ public sealed class SqliteBridgeStore : IBridgeStore
             Directory.CreateDirectory(directory);
         }
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)_busyWait.TotalSeconds),
+        }.ToString());
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             Execute(connection, null, Pragmas);
             MigrateToCurrent(connection);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException(
+                $"store {Path} is in use by another process (still locked after {_busyWait.TotalSeconds:0} s); a SQLite store belongs to one bridge instance, and shells must wait until it stops", e);
         }
         catch
         {

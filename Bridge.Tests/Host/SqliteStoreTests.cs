@@ -146,11 +146,47 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         await _store.InitializeAsync(CancellationToken.None);
         Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(next, "alpha", "n2", default));
         Assert.Equal("b-7", await _store.FindNativeAsync(e, Copy, default));
+        await _store.DisposeAsync(); // the open store holds the file exclusively
         using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false");
         check.Open();
         using var query = check.CreateCommand();
         query.CommandText = "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || (SELECT count(*) FROM sqlite_master WHERE name = 'ingested')";
         Assert.Equal($"{SqliteBridgeStore.SchemaVersion} 0", query.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task An_open_store_holds_its_file_so_a_second_bridge_is_refused_with_the_reason_and_gets_it_once_the_first_stops()
+    {
+        var e = Guid.NewGuid();
+        await _store.RecordIngestAsync(e, Origin, "n1", default);
+
+        // Held from the start: a store that has only opened the existing file, written nothing yet.
+        await _store.DisposeAsync();
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+
+        var second = new SqliteBridgeStore(_path, busyWait: TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => second.InitializeAsync(CancellationToken.None));
+        Assert.Contains("in use by another process", error.Message);
+        Assert.Contains(_path, error.Message);
+        await second.DisposeAsync();
+
+        // A shell is kept out too, even from reading.
+        using (var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false;Default Timeout=1"))
+        {
+            shell.Open();
+            using var read = shell.CreateCommand();
+            read.CommandText = "SELECT count(*) FROM message_map";
+            var busy = Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => read.ExecuteScalar());
+            Assert.Equal(SQLitePCL.raw.SQLITE_BUSY, busy.SqliteErrorCode);
+        }
+
+        // The first store still works, and once it stops the file is free with everything in it.
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        await _store.DisposeAsync();
+        _store = new SqliteBridgeStore(_path, busyWait: TimeSpan.FromSeconds(1));
+        await _store.InitializeAsync(CancellationToken.None);
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
     }
 
     [Fact]
