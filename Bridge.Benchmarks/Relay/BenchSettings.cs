@@ -52,7 +52,7 @@ public sealed class BenchSettings
     public const string Usage = """
         relay [options]     end-to-end relay benchmark against a raw RabbitMQ baseline
           --rabbitmq HOST:PORT   broker (default 127.0.0.1:5672, or env BRIDGE_BENCH_RABBITMQ=HOST:PORT)
-          --messages N           deliveries per scenario at saturation (default 12000; divided among the targets)
+          --messages N           deliveries per scenario at saturation (default 12000, five times that in the sustained rows; divided among the targets)
           --rates R1,R2          offered rates of the latency phases, msg/s (default 100,1000; 0 skips)
           --rate-seconds S       length of each latency phase (default 3)
           --rooms N              mirrored rooms in the main scenarios (default 100)
