@@ -8,8 +8,8 @@ namespace Bridge.Host.Store;
 
 /// <summary>
 /// The default store: one SQLite file in WAL mode. One connection, serialized by a lock (SQLite
-/// has one writer anyway); statements are prepared once. Suits one bridge instance; several
-/// instances share PostgreSQL instead. Cursor writes go by group commit: the checkpoints of many
+/// has one writer anyway); statements are prepared once. Belongs to one bridge instance (a shared
+/// PostgreSQL store for several is configured but not built yet). Cursor writes go by group commit: the checkpoints of many
 /// conversations (a thousand xnest rooms each checkpoint every second) share one transaction
 /// instead of one commit each. The file is held with an exclusive lock for as long as the store
 /// is open (no file lock taken and dropped per transaction, no shared-memory index): a second
