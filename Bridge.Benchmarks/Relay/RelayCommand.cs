@@ -73,6 +73,7 @@ public static class RelayCommand
     public static IEnumerable<RelaySpec> Scenarios(BenchSettings s)
     {
         var payload = s.Payloads[0];
+        var sustained = SustainedFactor * s.Messages;
         string[] others = ["pbim", "rtm", "glide", "xnest"];
         // protobuf-IM takes any size; RTM (32 KB) and xnest (64 KB) cap what the bridge sends them.
         foreach (var p in s.Payloads)
@@ -87,7 +88,7 @@ public static class RelayCommand
             {
                 yield return new RelaySpec("erl -> rtm, outcomes observed", "erl", [target], s.Rooms, payload, ObserveOutcomes: true);
                 yield return new RelaySpec("erl -> rtm, partitions 8/4", "erl", [target], s.Rooms, payload, Bus: ["routePartitions: 8", "deliveryPartitions: 4"]);
-                yield return new RelaySpec($"erl -> rtm, sustained {SustainedFactor * s.Messages / 1000}k", "erl", [target], s.Rooms, payload, Deliveries: SustainedFactor * s.Messages);
+                yield return new RelaySpec($"erl -> rtm, sustained {sustained / 1000}k", "erl", [target], s.Rooms, payload, Deliveries: sustained);
             }
         }
 
@@ -105,7 +106,7 @@ public static class RelayCommand
 
         yield return new RelaySpec("backends 1: erl -> erl", "erl", [], s.Rooms, payload);
         yield return new RelaySpec("backends 5: erl -> 4 others", "erl", others, s.Rooms, payload);
-        yield return new RelaySpec($"erl -> 4 others, 1000 rooms, sustained {SustainedFactor * s.Messages / 1000}k", "erl", others, 1000, payload, Deliveries: SustainedFactor * s.Messages);
+        yield return new RelaySpec($"erl -> 4 others, 1000 rooms, sustained {sustained / 1000}k", "erl", others, 1000, payload, Deliveries: sustained);
         foreach (var p in PayloadSizes.Where(p => !s.Payloads.Contains(p)))
         {
             yield return new RelaySpec($"erl -> pbim {RawBrokerBaseline.Size(p)}", "erl", ["pbim"], s.Rooms, p);

@@ -9,9 +9,9 @@ namespace Bridge.Host.Store;
 /// <summary>
 /// The default store: one SQLite file in WAL mode. One connection, serialized by a lock (SQLite
 /// has one writer anyway); statements are prepared once. Belongs to one bridge instance (a shared
-/// PostgreSQL store for several is configured but not built yet). Cursor writes go by group commit: the checkpoints of many
-/// conversations (a thousand xnest rooms each checkpoint every second) share one transaction
-/// instead of one commit each. The file is held with an exclusive lock for as long as the store
+/// PostgreSQL store for several is configured but not built yet). Cursor writes go by group
+/// commit: the checkpoints of many conversations (a thousand xnest rooms each checkpoint every
+/// second) share one transaction instead of one commit each. The file is held with an exclusive lock for as long as the store
 /// is open (no file lock taken and dropped per transaction, no shared-memory index): a second
 /// process, another bridge or a <c>sqlite3</c> shell, cannot open it meanwhile and is told so.
 /// </summary>
@@ -84,15 +84,14 @@ public sealed class SqliteBridgeStore : IBridgeStore
     private readonly GroupCommit<CursorWrite> _cursorWrites;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly int _busySeconds;
     private SqliteConnection? _connection;
     private Statements? _statements;
-
-    private readonly TimeSpan _busyWait;
 
     public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null, TimeProvider? time = null, TimeSpan? busyWait = null)
     {
         Path = path;
-        _busyWait = busyWait ?? DefaultBusyWait;
+        _busySeconds = Math.Max(1, (int)(busyWait ?? DefaultBusyWait).TotalSeconds);
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SqliteBridgeStore>.Instance;
         _cursorWrites = new GroupCommit<CursorWrite>(
@@ -114,7 +113,7 @@ public sealed class SqliteBridgeStore : IBridgeStore
         {
             DataSource = Path,
             Pooling = false,
-            DefaultTimeout = Math.Max(1, (int)_busyWait.TotalSeconds),
+            DefaultTimeout = _busySeconds,
         }.ToString());
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -122,15 +121,15 @@ public sealed class SqliteBridgeStore : IBridgeStore
             Execute(connection, null, Pragmas);
             MigrateToCurrent(connection);
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED)
+        catch (Exception e)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException(
-                $"store {Path} is in use by another process (still locked after {_busyWait.TotalSeconds:0} s); a SQLite store belongs to one bridge instance, and shells must wait until it stops", e);
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            if (e is SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED })
+            {
+                throw new InvalidOperationException(
+                    $"store {Path} is in use by another process (still locked after {_busySeconds} s); a SQLite store belongs to one bridge instance, and shells must wait until it stops", e);
+            }
+
             throw;
         }
 

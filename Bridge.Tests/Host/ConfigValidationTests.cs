@@ -117,15 +117,14 @@ public class ConfigValidationTests
     [InlineData("1h", 1)]
     public void Store_retention_takes_a_duration_or_zero_for_forever(string value, int hours)
     {
-        var config = ConfigLoader.Load($"store: {{ retention: {value} }}\n{MinimalRoutes}", "r.yaml", BridgeTestHost.Factories, _ => null);
+        var config = LoadWithRoutes($"store: {{ retention: {value} }}\n");
         Assert.Equal(TimeSpan.FromHours(hours), config.Store.Retention);
     }
 
     [Fact]
     public void A_store_retention_under_an_hour_is_refused_with_its_key()
     {
-        var ex = Assert.Throws<ConfigurationInvalidException>(() => ConfigLoader.Load("store:\n  retention: 30m\n" + MinimalRoutes, "r.yaml", BridgeTestHost.Factories, _ => null));
-        var error = Assert.Single(ex.Errors).ToString();
+        var error = SingleErrorWithRoutes("store:\n  retention: 30m\n");
         Assert.StartsWith("r.yaml:2:", error, StringComparison.Ordinal);
         Assert.Contains("store.retention", error, StringComparison.Ordinal);
         Assert.Contains("at least 1h", error, StringComparison.Ordinal);
@@ -138,15 +137,14 @@ public class ConfigValidationTests
     public void Delivery_outcomeProbe_defaults_to_250ms_and_zero_turns_it_off(string? value, int milliseconds)
     {
         var delivery = value is null ? string.Empty : $"delivery: {{ outcomeProbe: {value} }}\n";
-        var config = ConfigLoader.Load(delivery + MinimalRoutes, "r.yaml", BridgeTestHost.Factories, _ => null);
+        var config = LoadWithRoutes(delivery);
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), config.Delivery.OutcomeProbe);
     }
 
     [Fact]
     public void A_negative_outcomeProbe_is_refused_with_its_key()
     {
-        var ex = Assert.Throws<ConfigurationInvalidException>(() => ConfigLoader.Load("delivery:\n  outcomeProbe: -1s\n" + MinimalRoutes, "r.yaml", BridgeTestHost.Factories, _ => null));
-        var error = Assert.Single(ex.Errors).ToString();
+        var error = SingleErrorWithRoutes("delivery:\n  outcomeProbe: -1s\n");
         Assert.StartsWith("r.yaml:2:", error, StringComparison.Ordinal);
         Assert.Contains("delivery.outcomeProbe", error, StringComparison.Ordinal);
     }
@@ -185,6 +183,14 @@ public class ConfigValidationTests
             File.Delete(file);
         }
     }
+
+    /// <summary>Loads <paramref name="sections"/> followed by <see cref="MinimalRoutes"/>, as <c>r.yaml</c>.</summary>
+    private static BridgeConfig LoadWithRoutes(string sections) =>
+        ConfigLoader.Load(sections + MinimalRoutes, "r.yaml", BridgeTestHost.Factories, _ => null);
+
+    /// <summary>The one error <see cref="LoadWithRoutes"/> refuses <paramref name="sections"/> with, as printed.</summary>
+    private static string SingleErrorWithRoutes(string sections) =>
+        Assert.Single(Assert.Throws<ConfigurationInvalidException>(() => LoadWithRoutes(sections)).Errors).ToString();
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunHostAsync(params string[] args)
     {
