@@ -21,6 +21,7 @@ internal static class StoreBenchmark
           --messages N      messages per pass (default 100000)
           --targets N       delivered copies per message (default 1)
           --batch N         messages per store transaction (default 50)
+          --merge-at N      logged rows that start a merge into the map (default 16384, the store's)
           --path PATH       the SQLite file (default: a fresh temporary file, deleted afterwards)
         """;
 
@@ -29,11 +30,12 @@ internal static class StoreBenchmark
         var messages = Option(args, "--messages", 100_000);
         var targets = Option(args, "--targets", 1);
         var batch = Option(args, "--batch", 50);
+        var mergeAt = Option(args, "--merge-at", SqliteBridgeStore.DefaultMergeAt);
         var path = OptionText(args, "--path") ?? Path.Combine(Path.GetTempPath(), $"bridge-store-bench-{Guid.NewGuid():N}.db");
-        Console.WriteLine($"store benchmark: {messages} messages per pass, {targets} target(s), {batch} per transaction, {path}");
+        Console.WriteLine($"store benchmark: {messages} messages per pass, {targets} target(s), {batch} per transaction, merge at {mergeAt} rows, {path}");
         try
         {
-            await using var store = new SqliteBridgeStore(path);
+            await using var store = new SqliteBridgeStore(path) { MergeAt = mergeAt };
             await store.InitializeAsync(CancellationToken.None);
             await PassAsync(store, "warm-up", messages / 10, targets, batch, path);
             await PassAsync(store, "pass 1", messages, targets, batch, path);

@@ -8,19 +8,20 @@ namespace Bridge.Host.Store;
 
 /// <summary>
 /// The default store: one SQLite file in WAL mode. One connection, serialized by a lock (SQLite
-/// has one writer anyway); statements are prepared once. Belongs to one bridge instance (a shared
-/// PostgreSQL store for several is configured but not built yet). Cursor writes go by group
-/// commit: the checkpoints of many conversations (a thousand xnest rooms each checkpoint every
-/// second) share one transaction instead of one commit each. The file is held with an exclusive lock for as long as the store
-/// is open (no file lock taken and dropped per transaction, no shared-memory index): a second
-/// process, another bridge or a <c>sqlite3</c> shell, cannot open it meanwhile and is told so.
+/// has one writer anyway); statements are prepared once. Belongs to one bridge instance. The file
+/// is held with an exclusive lock for as long as the store is open (no file lock taken and dropped
+/// per transaction, no shared-memory index): a second process, another bridge or a <c>sqlite3</c>
+/// shell, cannot open it meanwhile and is told so. Cursor writes go by group commit: the
+/// checkpoints of many conversations (a thousand xnest rooms each checkpoint every second) share
+/// one transaction instead of one commit each. New id-map rows are appended to a log and merged
+/// into the clustered map in the background (see the other part of this class).
 /// </summary>
-public sealed class SqliteBridgeStore : IBridgeStore
+public sealed partial class SqliteBridgeStore : IBridgeStore
 {
     private const int MaxCursorBatch = 512;
 
     /// <summary>The layout this build writes (<c>PRAGMA user_version</c>).</summary>
-    internal const int SchemaVersion = 2;
+    internal const int SchemaVersion = 3;
 
     /// <summary>How long a start waits, by default, for another process to let go of the file before giving up.</summary>
     internal static readonly TimeSpan DefaultBusyWait = TimeSpan.FromSeconds(10);
@@ -64,6 +65,23 @@ public sealed class SqliteBridgeStore : IBridgeStore
         """;
 
     /// <summary>
+    /// Version 3 adds the log new id-map rows are appended to: in the order they came, so a commit
+    /// writes to the log's last pages instead of one random page of the map per row. Its rows are
+    /// the map's columns plus the order.
+    /// </summary>
+    private const string LogTable = """
+        CREATE TABLE IF NOT EXISTS message_log (
+            seq        INTEGER PRIMARY KEY,
+            event_id   BLOB NOT NULL,
+            connector  TEXT NOT NULL,
+            endpoint   TEXT NOT NULL,
+            native_id  TEXT NOT NULL,
+            is_origin  INTEGER NOT NULL,
+            at         INTEGER NOT NULL
+        );
+        """;
+
+    /// <summary>
     /// Version 1 (no user_version) kept ids as 32-character hex text in a rowid table plus a
     /// separate <c>ingested</c> table that repeated every origin row. Its rows move over as they
     /// are; <c>ingested</c> is dropped (each of its rows was written with an origin row in the
@@ -81,12 +99,14 @@ public sealed class SqliteBridgeStore : IBridgeStore
         MessageMapTable("message_map") + Indexes + CursorsTable;
 
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly RecentMappings _recent = new();
     private readonly GroupCommit<CursorWrite> _cursorWrites;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly int _busySeconds;
     private SqliteConnection? _connection;
     private Statements? _statements;
+    private bool _disposed;
 
     public SqliteBridgeStore(string path, ILogger<SqliteBridgeStore>? logger = null, TimeProvider? time = null, TimeSpan? busyWait = null)
     {
@@ -94,9 +114,7 @@ public sealed class SqliteBridgeStore : IBridgeStore
         _busySeconds = Math.Max(1, (int)(busyWait ?? DefaultBusyWait).TotalSeconds);
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SqliteBridgeStore>.Instance;
-        _cursorWrites = new GroupCommit<CursorWrite>(
-            writes => InsertAllAsync(writes, (s, tx, w, _) => s.SetCursor.Bind(w.Connector, w.EndpointKey, w.Cursor).In(tx).ExecuteNonQuery(), CancellationToken.None),
-            MaxCursorBatch);
+        _cursorWrites = new GroupCommit<CursorWrite>(WriteCursorsAsync, MaxCursorBatch);
     }
 
     public string Path { get; }
@@ -120,6 +138,7 @@ public sealed class SqliteBridgeStore : IBridgeStore
         {
             Execute(connection, null, Pragmas);
             MigrateToCurrent(connection);
+            MergeLeftOverLog(connection);
         }
         catch (Exception e)
         {
@@ -151,15 +170,20 @@ public sealed class SqliteBridgeStore : IBridgeStore
             throw new InvalidOperationException($"store {Path} has schema version {version}, written by a newer bridge; this build knows up to {SchemaVersion}");
         }
 
-        var v1 = Query(connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_map'") is not null;
+        var existing = version > 0 || Query(connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_map'") is not null;
+        var steps = version switch
+        {
+            2 => "",
+            _ => existing ? MigrateFrom1 : CreateCurrent,
+        };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var tx = connection.BeginTransaction();
-        Execute(connection, tx, (v1 ? MigrateFrom1 : CreateCurrent) + $"PRAGMA user_version = {SchemaVersion};");
+        Execute(connection, tx, steps + LogTable + $"PRAGMA user_version = {SchemaVersion};");
         tx.Commit();
-        if (v1)
+        if (existing)
         {
             var rows = Convert.ToInt64(Query(connection, "SELECT count(*) FROM message_map"), System.Globalization.CultureInfo.InvariantCulture);
-            StoreLog.Migrated(_logger, Path, 1, SchemaVersion, rows, clock.Elapsed.TotalMilliseconds);
+            StoreLog.Migrated(_logger, Path, Math.Max(1, version), SchemaVersion, rows, clock.Elapsed.TotalMilliseconds);
         }
     }
 
@@ -179,43 +203,26 @@ public sealed class SqliteBridgeStore : IBridgeStore
     }
 
     public Task<IngestLookup> LookupIngestAsync(Guid eventId, string connector, string nativeMessageId, CancellationToken cancellationToken) =>
-        WithLock(s => s.LookupIngest.Bind(Key(eventId), connector, nativeMessageId).ExecuteScalar() switch
-        {
-            1L => IngestLookup.AlreadyIngested,
-            2L => IngestLookup.DeliveredByBridge,
-            _ => IngestLookup.New,
-        }, cancellationToken);
+        WithLock(s => _recent.HasOrigin(eventId)
+            ? IngestLookup.AlreadyIngested
+            : s.LookupIngest.Bind(Key(eventId), connector, nativeMessageId).ExecuteScalar() switch
+            {
+                1L => IngestLookup.AlreadyIngested,
+                2L => IngestLookup.DeliveredByBridge,
+                _ => _recent.HasCopy(connector, nativeMessageId) ? IngestLookup.DeliveredByBridge : IngestLookup.New,
+            }, cancellationToken);
 
     public Task RecordIngestAsync(Guid eventId, EndpointRef conversation, string nativeMessageId, CancellationToken cancellationToken) =>
         RecordIngestsAsync([new IngestRecord(eventId, conversation, nativeMessageId)], cancellationToken);
 
     public Task RecordIngestsAsync(IReadOnlyList<IngestRecord> ingests, CancellationToken cancellationToken) =>
-        InsertAllAsync(ingests, (s, tx, i, now) => InsertMapping(s, tx, i.EventId, i.Conversation, i.NativeMessageId, isOrigin: true, now), cancellationToken);
+        AppendAsync(ingests, static i => (i.EventId, i.Conversation, i.NativeMessageId, true), cancellationToken);
 
     public Task RecordDeliveryAsync(Guid eventId, EndpointRef target, string nativeMessageId, CancellationToken cancellationToken) =>
         RecordDeliveriesAsync([new DeliveryRecord(eventId, target, nativeMessageId)], cancellationToken);
 
     public Task RecordDeliveriesAsync(IReadOnlyList<DeliveryRecord> deliveries, CancellationToken cancellationToken) =>
-        InsertAllAsync(deliveries, (s, tx, d, now) => InsertMapping(s, tx, d.EventId, d.Target, d.NativeMessageId, isOrigin: false, now), cancellationToken);
-
-    /// <summary>One id-map row: the origin of an event or a delivered copy (a repeat keeps the first).</summary>
-    private static void InsertMapping(Statements s, SqliteTransaction tx, Guid eventId, EndpointRef endpoint, string nativeId, bool isOrigin, long now) =>
-        s.InsertMapping.Bind(Key(eventId), endpoint.Connector, endpoint.Path, nativeId, isOrigin ? 1 : 0, now).In(tx).ExecuteNonQuery();
-
-    /// <summary>Writes every record in one transaction, all stamped with the same time (Unix ms).</summary>
-    private Task InsertAllAsync<T>(IReadOnlyList<T> records, Action<Statements, SqliteTransaction, T, long> insert, CancellationToken cancellationToken) =>
-        WithLock(s =>
-        {
-            using var tx = s.Connection.BeginTransaction();
-            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            foreach (var record in records)
-            {
-                insert(s, tx, record, now);
-            }
-
-            tx.Commit();
-            return true;
-        }, cancellationToken);
+        AppendAsync(deliveries, static d => (d.EventId, d.Target, d.NativeMessageId, false), cancellationToken);
 
     public Task<string?[]> FindNativesAsync(IReadOnlyList<(Guid EventId, EndpointRef Endpoint)> keys, CancellationToken cancellationToken) =>
         WithLock(s =>
@@ -223,35 +230,52 @@ public sealed class SqliteBridgeStore : IBridgeStore
             var found = new string?[keys.Count];
             for (var i = 0; i < keys.Count; i++)
             {
-                found[i] = FindNative(s, keys[i].EventId, keys[i].Endpoint);
+                found[i] = FindNative(s, null, keys[i].EventId, keys[i].Endpoint.Connector, keys[i].Endpoint.Path);
             }
 
             return found;
         }, cancellationToken);
 
     public Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken) =>
-        WithLock(s => FindNative(s, eventId, endpoint), cancellationToken);
+        WithLock(s => FindNative(s, null, eventId, endpoint.Connector, endpoint.Path), cancellationToken);
 
-    private static string? FindNative(Statements s, Guid eventId, EndpointRef endpoint) =>
-        s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string;
+    /// <summary>The native id of a key, from the log's rows or the map (a key is in one of them; during a merge the same row is in both).</summary>
+    private string? FindNative(Statements s, SqliteTransaction? tx, Guid eventId, string connector, string endpoint) =>
+        _recent.FindNative(eventId, connector, endpoint)
+        ?? s.FindNative.Bind(Key(eventId), connector, endpoint).In(tx).ExecuteScalar() as string;
 
     public Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken) =>
         WithLock(s =>
         {
-            using var reader = s.FindByNative.Bind(connector, nativeMessageId).ExecuteReader();
-            if (!reader.Read())
+            MappedMessage? mapped = null;
+            using (var reader = s.FindByNative.Bind(connector, nativeMessageId).ExecuteReader())
             {
-                return null;
+                if (reader.Read())
+                {
+                    mapped = Mapped(new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true), connector, reader.GetString(1), nativeMessageId, reader.GetInt64(2) == 1);
+                }
             }
 
-            var endpoint = EndpointRef.TryParsePath(connector, reader.GetString(1), out _);
-            return endpoint is null
-                ? null
-                : new MappedMessage(new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true), endpoint, nativeMessageId, reader.GetInt64(2) == 1);
+            if (mapped is { IsOrigin: true })
+            {
+                return mapped;
+            }
+
+            // The origin wins wherever it is; otherwise any copy, as the map's own query answers.
+            var recent = _recent.FindByNative(connector, nativeMessageId) is { } row
+                ? Mapped(row.EventId, connector, row.Endpoint, nativeMessageId, row.IsOrigin)
+                : null;
+            return recent is { IsOrigin: true } ? recent : mapped ?? recent;
         }, cancellationToken);
 
-    public Task<int> PruneAsync(DateTimeOffset before, byte slice, CancellationToken cancellationToken) =>
-        WithLock(s =>
+    private static MappedMessage? Mapped(Guid eventId, string connector, string path, string nativeId, bool isOrigin) =>
+        EndpointRef.TryParsePath(connector, path, out _) is { } endpoint ? new MappedMessage(eventId, endpoint, nativeId, isOrigin) : null;
+
+    /// <summary>Merges the log first, so the rows it holds are pruned like the others.</summary>
+    public async Task<int> PruneAsync(DateTimeOffset before, byte slice, CancellationToken cancellationToken)
+    {
+        await MergeLogAsync(cancellationToken).ConfigureAwait(false);
+        return await WithLock(s =>
         {
             // [slice] sorts before every id starting with it, [slice + 1] after them; 17 × 0xFF after every id.
             var upper = slice < byte.MaxValue ? new[] { (byte)(slice + 1) } : Enumerable.Repeat(byte.MaxValue, 17).ToArray();
@@ -259,7 +283,8 @@ public sealed class SqliteBridgeStore : IBridgeStore
             var removed = s.Prune.Bind(new[] { slice }, upper, before.ToUnixTimeMilliseconds()).In(tx).ExecuteNonQuery();
             tx.Commit();
             return removed;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task<string?> GetCursorAsync(string connector, string endpointKey, CancellationToken cancellationToken) =>
         WithLock(s => s.GetCursor.Bind(connector, endpointKey).ExecuteScalar() as string, cancellationToken);
@@ -274,6 +299,13 @@ public sealed class SqliteBridgeStore : IBridgeStore
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await StopMergingAsync().ConfigureAwait(false);
         _statements?.Dispose();
         _statements = null;
         if (_connection is not null)
@@ -283,7 +315,22 @@ public sealed class SqliteBridgeStore : IBridgeStore
         }
 
         _lock.Dispose();
+        _mergeGate.Dispose();
+        _closing.Dispose();
     }
+
+    private Task WriteCursorsAsync(IReadOnlyList<CursorWrite> writes) =>
+        WithLock(s =>
+        {
+            using var tx = s.Connection.BeginTransaction();
+            foreach (var w in writes)
+            {
+                s.SetCursor.Bind(w.Connector, w.EndpointKey, w.Cursor).In(tx).ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            return true;
+        }, CancellationToken.None);
 
     /// <summary>The 16 bytes of an event id in the order its hex text reads (what <c>unhex</c> gives for version 1 rows).</summary>
     private static byte[] Key(Guid id) => id.ToByteArray(bigEndian: true);
@@ -316,8 +363,14 @@ public sealed class SqliteBridgeStore : IBridgeStore
             LIMIT 1
             """, 3);
 
-        public PreparedStatement InsertMapping { get; } = new(connection,
+        public PreparedStatement AppendLog { get; } = new(connection,
+            "INSERT INTO message_log (seq, event_id, connector, endpoint, native_id, is_origin, at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6)", 7);
+
+        public PreparedStatement MergeRow { get; } = new(connection,
             "INSERT OR IGNORE INTO message_map (event_id, connector, endpoint, native_id, is_origin, at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5)", 6);
+
+        public PreparedStatement DropMerged { get; } = new(connection,
+            "DELETE FROM message_log WHERE seq <= $p0", 1);
 
         public PreparedStatement FindNative { get; } = new(connection,
             "SELECT native_id FROM message_map WHERE event_id = $p0 AND connector = $p1 AND endpoint = $p2", 3);
@@ -340,7 +393,9 @@ public sealed class SqliteBridgeStore : IBridgeStore
             GetCursor.Dispose();
             SetCursor.Dispose();
             LookupIngest.Dispose();
-            InsertMapping.Dispose();
+            AppendLog.Dispose();
+            MergeRow.Dispose();
+            DropMerged.Dispose();
             FindNative.Dispose();
             FindByNative.Dispose();
         }

@@ -99,6 +99,118 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logged_rows_merge_into_the_map_in_the_background_and_answer_the_same_before_and_after()
+    {
+        await _store.DisposeAsync();
+        _store = new SqliteBridgeStore(_path) { MergeAt = 64, MergeChunk = 16 };
+        await _store.InitializeAsync(CancellationToken.None);
+
+        // 155 events, an origin and a copy each, in batches of ten: 150 of them past the threshold four times over.
+        var events = Enumerable.Range(0, 155).Select(_ => Guid.NewGuid()).ToArray();
+        async Task RecordAsync(int from, int count)
+        {
+            foreach (var batch in Enumerable.Range(from, count).Chunk(10))
+            {
+                await _store.RecordIngestsAsync(batch.Select(i => new IngestRecord(events[i], Origin, $"n{i}")).ToArray(), default);
+                await _store.RecordDeliveriesAsync(batch.Select(i => new DeliveryRecord(events[i], Copy, $"b{i}")).ToArray(), default);
+            }
+        }
+
+        await RecordAsync(0, 150);
+        await WaitUntilAsync(() => _store.Unmerged < 64);
+
+        // A retention pass merges whatever is left first; then five more events stay below the threshold, only logged.
+        Assert.Equal(0, await _store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-1), 0, default));
+        Assert.Equal(0, _store.Unmerged);
+        await RecordAsync(150, 5);
+        Assert.Equal(10, _store.Unmerged);
+
+        // A second write of a key keeps the first, merged or not; the rest answers as one map.
+        await _store.RecordDeliveriesAsync(events.Select(e => new DeliveryRecord(e, Copy, "again")).ToArray(), default);
+        await _store.RecordIngestAsync(events[0], Origin, "again", default);
+        await AssertAnswersAsync();
+
+        // What was only logged is merged at the next start: the map holds every row, the log none.
+        await _store.DisposeAsync();
+        Assert.Equal((300, 10), CountRows());
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+        await AssertAnswersAsync();
+        await _store.DisposeAsync();
+        Assert.Equal((310, 0), CountRows());
+
+        async Task AssertAnswersAsync()
+        {
+            for (var i = 0; i < events.Length; i++)
+            {
+                Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(events[i], "alpha", $"n{i}", default));
+                Assert.Equal(IngestLookup.DeliveredByBridge, await _store.LookupIngestAsync(Guid.NewGuid(), "beta", $"b{i}", default));
+                Assert.Equal($"n{i}", await _store.FindNativeAsync(events[i], Origin, default));
+                Assert.Equal($"b{i}", (await _store.FindNativesAsync([(events[i], Copy)], default))[0]);
+                Assert.Equal(new MappedMessage(events[i], Origin, $"n{i}", IsOrigin: true), await _store.FindByNativeAsync("alpha", $"n{i}", default));
+                Assert.Equal(new MappedMessage(events[i], Copy, $"b{i}", IsOrigin: false), await _store.FindByNativeAsync("beta", $"b{i}", default));
+            }
+
+            Assert.Null(await _store.FindByNativeAsync("beta", "again", default));
+            Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(Guid.NewGuid(), "beta", "again", default));
+        }
+    }
+
+    [Fact]
+    public async Task Appends_that_outrun_the_merge_wait_for_it_so_the_rows_held_in_memory_stay_bounded()
+    {
+        await _store.DisposeAsync();
+        _store = new SqliteBridgeStore(_path) { MergeAt = 16, MergeChunk = 4 };
+        await _store.InitializeAsync(CancellationToken.None);
+
+        // One row per append is far quicker than a merge of four rows per slice with a pause after each.
+        var most = 0;
+        for (var i = 0; i < 600; i++)
+        {
+            await _store.RecordIngestAsync(Guid.NewGuid(), Origin, $"n{i}", default);
+            most = Math.Max(most, _store.Unmerged);
+        }
+
+        // At most four times the threshold, plus the one append that may land just as a merge ends.
+        Assert.InRange(most, 16, (4 * 16) + 1);
+        await _store.DisposeAsync();
+        Assert.Equal(600, CountRows().Map + CountRows().Log);
+    }
+
+    [Fact]
+    public async Task A_version_2_file_gains_the_log_and_answers_as_before()
+    {
+        await _store.DisposeAsync();
+        DeleteFiles();
+        var e = Guid.NewGuid();
+        using (var v2 = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false"))
+        {
+            v2.Open();
+            using var create = v2.CreateCommand();
+            create.CommandText = $"""
+                CREATE TABLE message_map (event_id BLOB NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, native_id TEXT NOT NULL,
+                    is_origin INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event_id, connector, endpoint)) WITHOUT ROWID;
+                CREATE INDEX message_map_native ON message_map (connector, native_id);
+                CREATE TABLE cursors (connector TEXT NOT NULL, endpoint TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY (connector, endpoint));
+                INSERT INTO message_map VALUES (unhex('{e:N}'), 'alpha', 'room/1', 'n1', 1, 1);
+                INSERT INTO message_map VALUES (unhex('{e:N}'), 'beta', 'group/g', 'b-7', 0, 2);
+                INSERT INTO cursors VALUES ('alpha', 'room/1', '42');
+                PRAGMA user_version = 2;
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        Assert.Equal(new MappedMessage(e, Copy, "b-7", IsOrigin: false), await _store.FindByNativeAsync("beta", "b-7", default));
+        Assert.Equal("42", await _store.GetCursorAsync("alpha", "room/1", default));
+        await _store.RecordDeliveryAsync(e, new EndpointRef("gamma", EndpointKind.Room, "r"), "c-1", default);
+        await _store.DisposeAsync();
+        Assert.Equal((2, 1), CountRows());
+    }
+
+    [Fact]
     public async Task A_version_1_file_is_migrated_in_place_and_answers_as_before()
     {
         await _store.DisposeAsync();
@@ -252,6 +364,28 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Assert.Equal(rows, await pruner.PruneOnceAsync(default));
         Assert.Equal(0, await pruner.PruneOnceAsync(default));
         Assert.Equal("kept", await _store.FindNativeAsync(kept, Copy, default));
+    }
+
+    /// <summary>Rows in the map and in the log, read from the file (the store must be closed: it holds the file).</summary>
+    private (long Map, long Log) CountRows()
+    {
+        using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false");
+        check.Open();
+        using var query = check.CreateCommand();
+        query.CommandText = "SELECT (SELECT count(*) FROM message_map), (SELECT count(*) FROM message_log)";
+        using var reader = query.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the background merge did not finish in 10 s");
+            await Task.Delay(10);
+        }
     }
 
     private void DeleteFiles()

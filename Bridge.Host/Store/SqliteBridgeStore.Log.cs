@@ -1,0 +1,211 @@
+using Bridge.Contracts.V1;
+using Microsoft.Data.Sqlite;
+
+namespace Bridge.Host.Store;
+
+/// <summary>
+/// How new id-map rows reach the map. Event ids are hashes, so rows inserted straight into the map
+/// (clustered on the event id) each land on a random page: once the map outgrows SQLite's page
+/// cache every commit wrote and re-read a page per row. Instead a commit appends its rows to
+/// <c>message_log</c> (its last pages only) and the rows not merged yet are also held in memory
+/// (<see cref="RecentMappings"/>), where lookups find them. Once <see cref="MergeAt"/> rows are
+/// waiting, a background merge moves them into the map sorted by key, so neighbouring rows share a
+/// page write: in short transactions (<see cref="MergeSliceTime"/>, at most <see cref="MergeChunk"/>
+/// rows) with a pause after each, so the relay's own calls are held up by one slice at most; then
+/// it drops them from the log. A merge cut short (a crash, a stop) is finished from the log at the
+/// next start. A key is written once: a row whose key the log or the map already holds is ignored,
+/// as the map's own <c>INSERT OR IGNORE</c> would.
+/// </summary>
+public sealed partial class SqliteBridgeStore
+{
+    internal const int DefaultMergeAt = 16_384;
+    internal const int DefaultMergeChunk = 512;
+    private const int MaxUnmergedFactor = 4;
+    internal static readonly TimeSpan DefaultMergeSliceTime = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan PauseBetweenSlices = TimeSpan.FromMilliseconds(1);
+
+    private readonly SemaphoreSlim _mergeGate = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private Task _backgroundMerge = Task.CompletedTask;
+    private long _nextSeq = 1;
+
+    /// <summary>How many appended rows start a background merge.</summary>
+    internal int MergeAt { get; init; } = DefaultMergeAt;
+
+    /// <summary>Rows per merge transaction at most.</summary>
+    internal int MergeChunk { get; init; } = DefaultMergeChunk;
+
+    /// <summary>How long one merge transaction keeps adding rows (then the relay's waiting calls go first).</summary>
+    internal TimeSpan MergeSliceTime { get; init; } = DefaultMergeSliceTime;
+
+    /// <summary>Rows appended and not merged yet (read without the lock: for tests and figures).</summary>
+    internal int Unmerged => _recent.Count;
+
+    /// <summary>
+    /// Appends the rows whose key is new to the log, in one transaction. Should appends outrun the
+    /// merge (<see cref="MergeAt"/> × <see cref="MaxUnmergedFactor"/> rows waiting), they wait for the
+    /// running merge: memory stays bounded, and a larger merge shares more pages per write.
+    /// </summary>
+    private async Task AppendAsync<T>(IReadOnlyList<T> records, Func<T, (Guid EventId, EndpointRef Endpoint, string NativeId, bool IsOrigin)> describe, CancellationToken cancellationToken)
+    {
+        if (_recent.Count >= MergeAt * MaxUnmergedFactor)
+        {
+            await _backgroundMerge.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await WithLock(s => Append(s, records, describe), cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool Append<T>(Statements s, IReadOnlyList<T> records, Func<T, (Guid EventId, EndpointRef Endpoint, string NativeId, bool IsOrigin)> describe)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var firstSeq = _nextSeq;
+        using var tx = s.Connection.BeginTransaction();
+        try
+        {
+            foreach (var record in records)
+            {
+                var (eventId, endpoint, nativeId, isOrigin) = describe(record);
+                var path = endpoint.Path;
+                if (FindNative(s, tx, eventId, endpoint.Connector, path) is not null)
+                {
+                    continue;
+                }
+
+                var row = new MappingRow(eventId, Key(eventId), endpoint.Connector, path, nativeId, isOrigin, now, _nextSeq++);
+                s.AppendLog.Bind(row.Seq, row.Key, row.Connector, row.Endpoint, row.NativeId, isOrigin ? 1 : 0, now).In(tx).ExecuteNonQuery();
+                _recent.Add(row);
+            }
+
+            tx.Commit();
+        }
+        catch
+        {
+            _recent.RemoveFrom(firstSeq);
+            _nextSeq = firstSeq;
+            throw;
+        }
+
+        MergeInBackgroundIfDue();
+        return true;
+    }
+
+    /// <summary>Called under the lock after an append.</summary>
+    private void MergeInBackgroundIfDue()
+    {
+        if (_recent.Count < MergeAt || !_backgroundMerge.IsCompleted || _closing.IsCancellationRequested)
+        {
+            return;
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            _backgroundMerge = Task.Run(MergeInBackgroundAsync);
+        }
+    }
+
+    private async Task MergeInBackgroundAsync()
+    {
+        try
+        {
+            await MergeLogAsync(_closing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            StoreLog.MergeFailed(_logger, _recent.Count, e.Message);
+        }
+    }
+
+    /// <summary>Moves every row appended so far into the map (one merge at a time).</summary>
+    private async Task MergeLogAsync(CancellationToken cancellationToken)
+    {
+        await _mergeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var rows = await WithLock(_ => _recent.Snapshot(), cancellationToken).ConfigureAwait(false);
+            if (rows.Length == 0)
+            {
+                return;
+            }
+
+            var lastSeq = rows[^1].Seq;
+            RecentMappings.SortInKeyOrder(rows);
+
+            for (var start = 0; start < rows.Length;)
+            {
+                var from = start;
+                start = await WithLock(s => MergeSlice(s, rows, from), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(PauseBetweenSlices, _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            await WithLock(s =>
+            {
+                InTransaction(s, tx => s.DropMerged.Bind(lastSeq).In(tx).ExecuteNonQuery());
+                _recent.RemoveThrough(lastSeq);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _mergeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Merges rows from <paramref name="from"/> on in one transaction, until <see cref="MergeChunk"/>
+    /// rows or <see cref="MergeSliceTime"/> have gone; returns where the next slice starts.
+    /// </summary>
+    private int MergeSlice(Statements s, MappingRow[] rows, int from)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var end = Math.Min(rows.Length, from + MergeChunk);
+        var next = from;
+        InTransaction(s, tx =>
+        {
+            while (next < end && (next == from || System.Diagnostics.Stopwatch.GetElapsedTime(started) < MergeSliceTime))
+            {
+                var row = rows[next++];
+                s.MergeRow.Bind(row.Key, row.Connector, row.Endpoint, row.NativeId, row.IsOrigin ? 1 : 0, row.At).In(tx).ExecuteNonQuery();
+            }
+        });
+        return next;
+    }
+
+    private static bool InTransaction(Statements s, Action<SqliteTransaction> work)
+    {
+        using var tx = s.Connection.BeginTransaction();
+        work(tx);
+        tx.Commit();
+        return true;
+    }
+
+    /// <summary>At start: the rows a previous run appended and did not merge go into the map, in the order they came (the first write of a key wins).</summary>
+    private void MergeLeftOverLog(SqliteConnection connection)
+    {
+        var rows = Convert.ToInt64(Query(connection, "SELECT count(*) FROM message_log"), System.Globalization.CultureInfo.InvariantCulture);
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var tx = connection.BeginTransaction();
+        Execute(connection, tx, """
+            INSERT OR IGNORE INTO message_map (event_id, connector, endpoint, native_id, is_origin, at)
+                SELECT event_id, connector, endpoint, native_id, is_origin, at FROM message_log ORDER BY seq;
+            DELETE FROM message_log;
+            """);
+        tx.Commit();
+        StoreLog.MergedLeftOver(_logger, Path, rows, clock.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>Stops a background merge between two chunks; what it had not merged stays in the log for the next start.</summary>
+    private async Task StopMergingAsync()
+    {
+        await _closing.CancelAsync().ConfigureAwait(false);
+        await _backgroundMerge.ConfigureAwait(false);
+    }
+}
