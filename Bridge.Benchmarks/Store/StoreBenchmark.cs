@@ -21,7 +21,7 @@ internal static class StoreBenchmark
           --messages N      messages per pass (default 100000)
           --targets N       delivered copies per message (default 1)
           --batch N         messages per store transaction (default 50)
-          --merge-at N      logged rows that start a merge into the map (default 16384, the store's)
+          --merge-at N      logged rows that start a merge into the map (default 8192, the store's)
           --path PATH       the SQLite file (default: a fresh temporary file, deleted afterwards)
         """;
 

@@ -1,102 +1,168 @@
 using System.Runtime.InteropServices;
+using Bridge.Contracts.V1;
 
 namespace Bridge.Host.Store;
 
-/// <summary>One id-map row as the store writes it; <see cref="Key"/> is the event id's 16 bytes as stored.</summary>
-internal sealed record MappingRow(Guid EventId, byte[] Key, string Connector, string Endpoint, string NativeId, bool IsOrigin, long At, long Seq);
+/// <summary>One id-map row as the store logged it; <see cref="Endpoint"/> numbers an endpoint of <see cref="RecentMappings"/>.</summary>
+internal readonly record struct LoggedRow(Guid EventId, int Endpoint, string NativeId, bool IsOrigin, long At, long Seq);
+
+/// <summary>Rows to merge (sorted in place) and the endpoints their numbers stand for.</summary>
+internal readonly record struct MergeSnapshot(ArraySegment<LoggedRow> Rows, (EndpointRef Endpoint, string Path)[] Endpoints);
 
 /// <summary>
 /// The id-map rows appended to the store's log and not yet merged into its clustered map, in the
 /// order they were appended, indexed by (event, endpoint) and by native id so a lookup never reads
-/// the log. A key is held once (the first write wins, as in the map). Not thread-safe: the store
-/// touches it only under its lock.
+/// the log. A key is held once (the first write wins, as in the map). Rows are structs in arrays
+/// sized for <c>capacity</c> rows up front and reused from one merge to the next, so a row costs
+/// no object of its own and the rows a merge retires leave no garbage behind but their native ids.
+/// Not thread-safe: the store touches it only under its lock.
 /// </summary>
-internal sealed class RecentMappings
+internal sealed class RecentMappings(int capacity)
 {
-    private readonly List<MappingRow> _rows = [];
-    private readonly Dictionary<(Guid EventId, string Connector, string Endpoint), MappingRow> _byKey = [];
-    private readonly Dictionary<(string Connector, string NativeId), NativeSlot> _byNative = [];
-    private readonly HashSet<Guid> _originEvents = [];
+    private readonly List<LoggedRow> _rows = new(capacity);
+    private readonly List<(EndpointRef Endpoint, string Path)> _endpoints = [];
+    private readonly Dictionary<EndpointRef, int> _endpointIds = [];
+    private readonly Dictionary<(Guid EventId, int Endpoint), int> _byKey = new(capacity);
+    private readonly Dictionary<(string Connector, string NativeId), NativeSlot> _byNative = new(capacity);
+    private readonly HashSet<Guid> _originEvents = new(capacity);
+    private LoggedRow[] _snapshot = [];
 
     public int Count => _rows.Count;
 
-    public bool Contains(Guid eventId, string connector, string endpoint) => _byKey.ContainsKey((eventId, connector, endpoint));
+    /// <summary>The endpoint a row's number stands for, with its path as stored.</summary>
+    public (EndpointRef Endpoint, string Path) Endpoint(int number) => _endpoints[number];
+
+    /// <summary>The native id held for a key, if any.</summary>
+    public string? FindNative(Guid eventId, EndpointRef endpoint) =>
+        _endpointIds.TryGetValue(endpoint, out var number) && _byKey.TryGetValue((eventId, number), out var at) ? _rows[at].NativeId : null;
 
     /// <summary>Adds a row whose key is not held yet (the caller checks); seqs only grow.</summary>
-    public void Add(MappingRow row)
+    public void Add(Guid eventId, EndpointRef endpoint, string path, string nativeId, bool isOrigin, long at, long seq)
     {
-        _rows.Add(row);
-        Index(row);
-    }
+        ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(_endpointIds, endpoint, out var known);
+        if (!known)
+        {
+            number = _endpoints.Count;
+            _endpoints.Add((endpoint, path));
+        }
 
-    public string? FindNative(Guid eventId, string connector, string endpoint) =>
-        _byKey.TryGetValue((eventId, connector, endpoint), out var row) ? row.NativeId : null;
+        _rows.Add(new LoggedRow(eventId, number, nativeId, isOrigin, at, seq));
+        Index(_rows.Count - 1);
+    }
 
     /// <summary>Whether an origin row of this event is held, on any endpoint.</summary>
     public bool HasOrigin(Guid eventId) => _originEvents.Contains(eventId);
 
-    /// <summary>The origin row with this native id on the connector if one is held, else a delivered copy's.</summary>
-    public MappingRow? FindByNative(string connector, string nativeId) =>
-        _byNative.TryGetValue((connector, nativeId), out var slot) ? slot.Origin ?? slot.Copy : null;
-
     /// <summary>Whether a delivered copy with this native id on the connector is held.</summary>
     public bool HasCopy(string connector, string nativeId) =>
-        _byNative.TryGetValue((connector, nativeId), out var slot) && slot.Copy is not null;
+        _byNative.TryGetValue((connector, nativeId), out var slot) && slot.Copy > 0;
 
-    /// <summary>The rows appended up to now, in the order they came.</summary>
-    public MappingRow[] Snapshot() => _rows.ToArray();
-
-    /// <summary>Sorts rows as the map clusters them (event id bytes, then endpoint).</summary>
-    public static void SortInKeyOrder(MappingRow[] rows) =>
-        Array.Sort(rows, static (a, b) =>
+    /// <summary>The origin row with this native id on the connector if one is held, else a delivered copy's.</summary>
+    public LoggedRow? FindByNative(string connector, string nativeId)
+    {
+        if (!_byNative.TryGetValue((connector, nativeId), out var slot))
         {
-            var byId = a.Key.AsSpan().SequenceCompareTo(b.Key);
-            if (byId != 0)
+            return null;
+        }
+
+        var at = slot.Origin > 0 ? slot.Origin : slot.Copy;
+        return at > 0 ? _rows[at - 1] : null;
+    }
+
+    /// <summary>
+    /// A copy of the rows appended up to now, with the endpoints their numbers stand for (numbers
+    /// change once rows are removed). The copy's array is reused by the next snapshot: one merge at a time.
+    /// </summary>
+    public MergeSnapshot Snapshot()
+    {
+        if (_snapshot.Length < _rows.Count)
+        {
+            _snapshot = new LoggedRow[Math.Max(_rows.Count, _rows.Capacity)];
+        }
+
+        _rows.CopyTo(_snapshot);
+        return new MergeSnapshot(new ArraySegment<LoggedRow>(_snapshot, 0, _rows.Count), _endpoints.ToArray());
+    }
+
+    /// <summary>Sorts a snapshot's rows as the map clusters them: event id bytes, then connector and path.</summary>
+    public static void SortInKeyOrder(MergeSnapshot snapshot)
+    {
+        var endpoints = snapshot.Endpoints;
+        snapshot.Rows.AsSpan().Sort((a, b) =>
+        {
+            var byId = CompareAsStored(a.EventId, b.EventId);
+            if (byId != 0 || a.Endpoint == b.Endpoint)
             {
                 return byId;
             }
 
-            var byConnector = string.CompareOrdinal(a.Connector, b.Connector);
-            return byConnector != 0 ? byConnector : string.CompareOrdinal(a.Endpoint, b.Endpoint);
+            var byConnector = string.CompareOrdinal(endpoints[a.Endpoint].Endpoint.Connector, endpoints[b.Endpoint].Endpoint.Connector);
+            return byConnector != 0 ? byConnector : string.CompareOrdinal(endpoints[a.Endpoint].Path, endpoints[b.Endpoint].Path);
         });
+    }
 
     /// <summary>Forgets the rows with a seq up to <paramref name="lastSeq"/> (merged) and keeps the later ones.</summary>
-    public void RemoveThrough(long lastSeq) => Keep(row => row.Seq > lastSeq);
+    public void RemoveThrough(long lastSeq) => Keep(lastSeq + 1, long.MaxValue);
 
     /// <summary>Forgets the rows from <paramref name="firstSeq"/> on (a transaction that failed to commit).</summary>
-    public void RemoveFrom(long firstSeq) => Keep(row => row.Seq < firstSeq);
+    public void RemoveFrom(long firstSeq) => Keep(long.MinValue, firstSeq - 1);
 
-    private void Keep(Predicate<MappingRow> keep)
+    /// <summary>Keeps the rows whose seq is in the range and renumbers the endpoints they use.</summary>
+    private void Keep(long fromSeq, long toSeq)
     {
-        _rows.RemoveAll(row => !keep(row));
+        var endpoints = _endpoints.ToArray();
+        _rows.RemoveAll(row => row.Seq < fromSeq || row.Seq > toSeq);
+        _endpoints.Clear();
+        _endpointIds.Clear();
         _byKey.Clear();
         _byNative.Clear();
         _originEvents.Clear();
-        foreach (var row in _rows)
+        for (var i = 0; i < _rows.Count; i++)
         {
-            Index(row);
+            var row = _rows[i];
+            var (endpoint, path) = endpoints[row.Endpoint];
+            ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(_endpointIds, endpoint, out var known);
+            if (!known)
+            {
+                number = _endpoints.Count;
+                _endpoints.Add((endpoint, path));
+            }
+
+            _rows[i] = row with { Endpoint = number };
+            Index(i);
         }
     }
 
-    private void Index(MappingRow row)
+    private void Index(int at)
     {
-        _byKey.Add((row.EventId, row.Connector, row.Endpoint), row);
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_byNative, (row.Connector, row.NativeId), out _);
+        var row = _rows[at];
+        _byKey.Add((row.EventId, row.Endpoint), at);
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_byNative, (_endpoints[row.Endpoint].Endpoint.Connector, row.NativeId), out _);
         if (row.IsOrigin)
         {
             _originEvents.Add(row.EventId);
-            slot.Origin ??= row;
+            slot.Origin = slot.Origin > 0 ? slot.Origin : at + 1;
         }
         else
         {
-            slot.Copy ??= row;
+            slot.Copy = slot.Copy > 0 ? slot.Copy : at + 1;
         }
     }
 
-    /// <summary>The first origin and the first copy held with one native id on one connector.</summary>
+    /// <summary>Event ids compared as the map orders them: their 16 bytes, big-endian.</summary>
+    private static int CompareAsStored(Guid a, Guid b)
+    {
+        Span<byte> x = stackalloc byte[16];
+        Span<byte> y = stackalloc byte[16];
+        a.TryWriteBytes(x, bigEndian: true, out _);
+        b.TryWriteBytes(y, bigEndian: true, out _);
+        return x.SequenceCompareTo(y);
+    }
+
+    /// <summary>The first origin and the first copy held with one native id on one connector: row positions plus one (0 is none).</summary>
     private struct NativeSlot
     {
-        public MappingRow? Origin;
-        public MappingRow? Copy;
+        public int Origin;
+        public int Copy;
     }
 }

@@ -18,7 +18,7 @@ namespace Bridge.Host.Store;
 /// </summary>
 public sealed partial class SqliteBridgeStore
 {
-    internal const int DefaultMergeAt = 16_384;
+    internal const int DefaultMergeAt = 8_192;
     internal const int DefaultMergeChunk = 512;
     private const int MaxUnmergedFactor = 4;
     internal static readonly TimeSpan DefaultMergeSliceTime = TimeSpan.FromMilliseconds(2);
@@ -66,15 +66,16 @@ public sealed partial class SqliteBridgeStore
             foreach (var record in records)
             {
                 var (eventId, endpoint, nativeId, isOrigin) = describe(record);
+                var key = Key(eventId);
                 var path = endpoint.Path;
-                if (FindNative(s, tx, eventId, endpoint.Connector, path) is not null)
+                if (_recent.FindNative(eventId, endpoint) is not null || FindInMap(s, tx, key, endpoint.Connector, path) is not null)
                 {
                     continue;
                 }
 
-                var row = new MappingRow(eventId, Key(eventId), endpoint.Connector, path, nativeId, isOrigin, now, _nextSeq++);
-                s.AppendLog.Bind(row.Seq, row.Key, row.Connector, row.Endpoint, row.NativeId, isOrigin ? 1 : 0, now).In(tx).ExecuteNonQuery();
-                _recent.Add(row);
+                var seq = _nextSeq++;
+                s.AppendLog.Bind(seq, key, endpoint.Connector, path, nativeId, isOrigin ? 1 : 0, now).In(tx).ExecuteNonQuery();
+                _recent.Add(eventId, endpoint, path, nativeId, isOrigin, now, seq);
             }
 
             tx.Commit();
@@ -125,19 +126,18 @@ public sealed partial class SqliteBridgeStore
         await _mergeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var rows = await WithLock(_ => _recent.Snapshot(), cancellationToken).ConfigureAwait(false);
-            if (rows.Length == 0)
+            var snapshot = await WithLock(_ => _recent.Snapshot(), cancellationToken).ConfigureAwait(false);
+            if (snapshot.Rows.Count == 0)
             {
                 return;
             }
 
-            var lastSeq = rows[^1].Seq;
-            RecentMappings.SortInKeyOrder(rows);
-
-            for (var start = 0; start < rows.Length;)
+            var lastSeq = snapshot.Rows[^1].Seq;
+            RecentMappings.SortInKeyOrder(snapshot);
+            for (var start = 0; start < snapshot.Rows.Count;)
             {
                 var from = start;
-                start = await WithLock(s => MergeSlice(s, rows, from), cancellationToken).ConfigureAwait(false);
+                start = await WithLock(s => MergeSlice(s, snapshot, from), cancellationToken).ConfigureAwait(false);
                 await Task.Delay(PauseBetweenSlices, _time, cancellationToken).ConfigureAwait(false);
             }
 
@@ -158,17 +158,19 @@ public sealed partial class SqliteBridgeStore
     /// Merges rows from <paramref name="from"/> on in one transaction, until <see cref="MergeChunk"/>
     /// rows or <see cref="MergeSliceTime"/> have gone; returns where the next slice starts.
     /// </summary>
-    private int MergeSlice(Statements s, MappingRow[] rows, int from)
+    private int MergeSlice(Statements s, MergeSnapshot snapshot, int from)
     {
+        var (rows, endpoints) = snapshot;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var end = Math.Min(rows.Length, from + MergeChunk);
+        var end = Math.Min(rows.Count, from + MergeChunk);
         var next = from;
         InTransaction(s, tx =>
         {
             while (next < end && (next == from || System.Diagnostics.Stopwatch.GetElapsedTime(started) < MergeSliceTime))
             {
                 var row = rows[next++];
-                s.MergeRow.Bind(row.Key, row.Connector, row.Endpoint, row.NativeId, row.IsOrigin ? 1 : 0, row.At).In(tx).ExecuteNonQuery();
+                var (endpoint, path) = endpoints[row.Endpoint];
+                s.MergeRow.Bind(Key(row.EventId), endpoint.Connector, path, row.NativeId, row.IsOrigin ? 1 : 0, row.At).In(tx).ExecuteNonQuery();
             }
         });
         return next;

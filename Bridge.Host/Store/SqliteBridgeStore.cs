@@ -99,7 +99,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         MessageMapTable("message_map") + Indexes + CursorsTable;
 
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly RecentMappings _recent = new();
+    private readonly RecentMappings _recent;
     private readonly GroupCommit<CursorWrite> _cursorWrites;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -115,6 +115,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger<SqliteBridgeStore>.Instance;
         _cursorWrites = new GroupCommit<CursorWrite>(WriteCursorsAsync, MaxCursorBatch);
+        _recent = new RecentMappings(DefaultMergeAt);
     }
 
     public string Path { get; }
@@ -230,19 +231,21 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
             var found = new string?[keys.Count];
             for (var i = 0; i < keys.Count; i++)
             {
-                found[i] = FindNative(s, null, keys[i].EventId, keys[i].Endpoint.Connector, keys[i].Endpoint.Path);
+                found[i] = FindNative(s, keys[i].EventId, keys[i].Endpoint);
             }
 
             return found;
         }, cancellationToken);
 
     public Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken) =>
-        WithLock(s => FindNative(s, null, eventId, endpoint.Connector, endpoint.Path), cancellationToken);
+        WithLock(s => FindNative(s, eventId, endpoint), cancellationToken);
 
-    /// <summary>The native id of a key, from the log's rows or the map (a key is in one of them; during a merge the same row is in both).</summary>
-    private string? FindNative(Statements s, SqliteTransaction? tx, Guid eventId, string connector, string endpoint) =>
-        _recent.FindNative(eventId, connector, endpoint)
-        ?? s.FindNative.Bind(Key(eventId), connector, endpoint).In(tx).ExecuteScalar() as string;
+    /// <summary>The native id of a key, from the logged rows or the map (a key is in one of them; during a merge the same row is in both).</summary>
+    private string? FindNative(Statements s, Guid eventId, EndpointRef endpoint) =>
+        _recent.FindNative(eventId, endpoint) ?? FindInMap(s, null, Key(eventId), endpoint.Connector, endpoint.Path);
+
+    private static string? FindInMap(Statements s, SqliteTransaction? tx, byte[] key, string connector, string path) =>
+        s.FindNative.Bind(key, connector, path).In(tx).ExecuteScalar() as string;
 
     public Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken) =>
         WithLock(s =>
@@ -252,7 +255,9 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
             {
                 if (reader.Read())
                 {
-                    mapped = Mapped(new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true), connector, reader.GetString(1), nativeMessageId, reader.GetInt64(2) == 1);
+                    mapped = EndpointRef.TryParsePath(connector, reader.GetString(1), out _) is { } endpoint
+                        ? new MappedMessage(new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true), endpoint, nativeMessageId, reader.GetInt64(2) == 1)
+                        : null;
                 }
             }
 
@@ -263,13 +268,10 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
 
             // The origin wins wherever it is; otherwise any copy, as the map's own query answers.
             var recent = _recent.FindByNative(connector, nativeMessageId) is { } row
-                ? Mapped(row.EventId, connector, row.Endpoint, nativeMessageId, row.IsOrigin)
+                ? new MappedMessage(row.EventId, _recent.Endpoint(row.Endpoint).Endpoint, nativeMessageId, row.IsOrigin)
                 : null;
             return recent is { IsOrigin: true } ? recent : mapped ?? recent;
         }, cancellationToken);
-
-    private static MappedMessage? Mapped(Guid eventId, string connector, string path, string nativeId, bool isOrigin) =>
-        EndpointRef.TryParsePath(connector, path, out _) is { } endpoint ? new MappedMessage(eventId, endpoint, nativeId, isOrigin) : null;
 
     /// <summary>Merges the log first, so the rows it holds are pruned like the others.</summary>
     public async Task<int> PruneAsync(DateTimeOffset before, byte slice, CancellationToken cancellationToken)
