@@ -155,6 +155,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
 
         _statements = new Statements(connection);
         _connection = connection;
+        StoreMetrics.Register(this);
     }
 
     /// <summary>Creates the schema in a new file, or brings an older file's to this version in one transaction.</summary>
@@ -307,6 +308,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         }
 
         _disposed = true;
+        StoreMetrics.Unregister(this);
         await StopMergingAsync().ConfigureAwait(false);
         _statements?.Dispose();
         _statements = null;

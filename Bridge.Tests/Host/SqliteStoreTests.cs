@@ -157,6 +157,19 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_rows_waiting_for_a_merge_are_reported_per_store_file_until_the_store_closes()
+    {
+        await _store.RecordIngestsAsync(Enumerable.Range(0, 5).Select(i => new IngestRecord(Guid.NewGuid(), Origin, $"n{i}")).ToArray(), default);
+        Assert.Equal(5, ObserveUnmerged());
+
+        await _store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-1), 0, default); // a retention pass merges first
+        Assert.Equal(0, ObserveUnmerged());
+
+        await _store.DisposeAsync();
+        Assert.Null(ObserveUnmerged());
+    }
+
+    [Fact]
     public async Task Appends_that_outrun_the_merge_wait_for_it_so_the_rows_held_in_memory_stay_bounded()
     {
         await _store.DisposeAsync();
@@ -376,6 +389,33 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         using var reader = query.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>What <c>bridge.store.unmerged</c> reports for this test's file now (null: not reported).</summary>
+    private int? ObserveUnmerged()
+    {
+        int? seen = null;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Bridge.Host.Telemetry.BridgeTelemetry.Name && instrument.Name == "bridge.store.unmerged")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "path" && (string?)tag.Value == _path)
+                {
+                    seen = value;
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return seen;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
