@@ -60,25 +60,25 @@ public sealed partial class SqliteBridgeStore
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var firstSeq = _nextSeq;
-        using var tx = s.Connection.BeginTransaction();
         try
         {
-            foreach (var record in records)
+            s.InTransaction(() =>
             {
-                var (eventId, endpoint, nativeId, isOrigin) = describe(record);
-                var key = Key(eventId);
-                var path = endpoint.Path;
-                if (_recent.FindNative(eventId, endpoint) is not null || FindInMap(s, tx, key, endpoint.Connector, path) is not null)
+                foreach (var record in records)
                 {
-                    continue;
+                    var (eventId, endpoint, nativeId, isOrigin) = describe(record);
+                    var key = Key(eventId);
+                    var path = endpoint.Path;
+                    if (_recent.FindNative(eventId, endpoint) is not null || FindInMap(s, key, endpoint.Connector, path) is not null)
+                    {
+                        continue;
+                    }
+
+                    var seq = _nextSeq++;
+                    s.AppendLog.Bind(seq, key, endpoint.Connector, path, nativeId, isOrigin ? 1 : 0, now).ExecuteNonQuery();
+                    _recent.Add(eventId, endpoint, path, nativeId, isOrigin, now, seq);
                 }
-
-                var seq = _nextSeq++;
-                s.AppendLog.Bind(seq, key, endpoint.Connector, path, nativeId, isOrigin ? 1 : 0, now).In(tx).ExecuteNonQuery();
-                _recent.Add(eventId, endpoint, path, nativeId, isOrigin, now, seq);
-            }
-
-            tx.Commit();
+            });
         }
         catch
         {
@@ -143,7 +143,7 @@ public sealed partial class SqliteBridgeStore
 
             await WithLock(s =>
             {
-                InTransaction(s, tx => s.DropMerged.Bind(lastSeq).In(tx).ExecuteNonQuery());
+                s.InTransaction(() => s.DropMerged.Bind(lastSeq).ExecuteNonQuery());
                 _recent.RemoveThrough(lastSeq);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
@@ -164,24 +164,16 @@ public sealed partial class SqliteBridgeStore
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var end = Math.Min(rows.Count, from + MergeChunk);
         var next = from;
-        InTransaction(s, tx =>
+        s.InTransaction(() =>
         {
             while (next < end && (next == from || System.Diagnostics.Stopwatch.GetElapsedTime(started) < MergeSliceTime))
             {
                 var row = rows[next++];
                 var (endpoint, path) = endpoints[row.Endpoint];
-                s.MergeRow.Bind(Key(row.EventId), endpoint.Connector, path, row.NativeId, row.IsOrigin ? 1 : 0, row.At).In(tx).ExecuteNonQuery();
+                s.MergeRow.Bind(Key(row.EventId), endpoint.Connector, path, row.NativeId, row.IsOrigin ? 1 : 0, row.At).ExecuteNonQuery();
             }
         });
         return next;
-    }
-
-    private static bool InTransaction(Statements s, Action<SqliteTransaction> work)
-    {
-        using var tx = s.Connection.BeginTransaction();
-        work(tx);
-        tx.Commit();
-        return true;
     }
 
     /// <summary>At start: the rows a previous run appended and did not merge go into the map, in the order they came (the first write of a key wins).</summary>

@@ -243,24 +243,18 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
 
     /// <summary>The native id of a key, from the logged rows or the map (a key is in one of them; during a merge the same row is in both).</summary>
     private string? FindNative(Statements s, Guid eventId, EndpointRef endpoint) =>
-        _recent.FindNative(eventId, endpoint) ?? FindInMap(s, null, Key(eventId), endpoint.Connector, endpoint.Path);
+        _recent.FindNative(eventId, endpoint) ?? FindInMap(s, Key(eventId), endpoint.Connector, endpoint.Path);
 
-    private static string? FindInMap(Statements s, SqliteTransaction? tx, byte[] key, string connector, string path) =>
-        s.FindNative.Bind(key, connector, path).In(tx).ExecuteScalar() as string;
+    private static string? FindInMap(Statements s, byte[] key, string connector, string path) =>
+        s.FindNative.Bind(key, connector, path).ExecuteScalar() as string;
 
     public Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken) =>
         WithLock(s =>
         {
-            MappedMessage? mapped = null;
-            using (var reader = s.FindByNative.Bind(connector, nativeMessageId).ExecuteReader())
-            {
-                if (reader.Read())
-                {
-                    mapped = EndpointRef.TryParsePath(connector, reader.GetString(1), out _) is { } endpoint
-                        ? new MappedMessage(new Guid(reader.GetFieldValue<byte[]>(0), bigEndian: true), endpoint, nativeMessageId, reader.GetInt64(2) == 1)
-                        : null;
-                }
-            }
+            var mapped = s.FindByNative.Bind(connector, nativeMessageId).QueryFirst(row =>
+                EndpointRef.TryParsePath(connector, row.GetString(1), out _) is { } endpoint
+                    ? new MappedMessage(new Guid(row.GetBlob(0), bigEndian: true), endpoint, nativeMessageId, row.GetInt64(2) == 1)
+                    : null);
 
             if (mapped is { IsOrigin: true })
             {
@@ -282,9 +276,8 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         {
             // [slice] sorts before every id starting with it, [slice + 1] after them; 17 × 0xFF after every id.
             var upper = slice < byte.MaxValue ? new[] { (byte)(slice + 1) } : Enumerable.Repeat(byte.MaxValue, 17).ToArray();
-            using var tx = s.Connection.BeginTransaction();
-            var removed = s.Prune.Bind(new[] { slice }, upper, before.ToUnixTimeMilliseconds()).In(tx).ExecuteNonQuery();
-            tx.Commit();
+            var removed = 0;
+            s.InTransaction(() => removed = s.Prune.Bind(new[] { slice }, upper, before.ToUnixTimeMilliseconds()).ExecuteNonQuery());
             return removed;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -326,13 +319,13 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
     private Task WriteCursorsAsync(IReadOnlyList<CursorWrite> writes) =>
         WithLock(s =>
         {
-            using var tx = s.Connection.BeginTransaction();
-            foreach (var w in writes)
+            s.InTransaction(() =>
             {
-                s.SetCursor.Bind(w.Connector, w.EndpointKey, w.Cursor).In(tx).ExecuteNonQuery();
-            }
-
-            tx.Commit();
+                foreach (var w in writes)
+                {
+                    s.SetCursor.Bind(w.Connector, w.EndpointKey, w.Cursor).ExecuteNonQuery();
+                }
+            });
             return true;
         }, CancellationToken.None);
 
@@ -358,7 +351,29 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
     /// <summary>The hot statements, each prepared once and re-bound per call (under the store's lock).</summary>
     private sealed class Statements(SqliteConnection connection) : IDisposable
     {
-        public SqliteConnection Connection => connection;
+        private readonly PreparedStatement _begin = new(connection, "BEGIN", 0);
+        private readonly PreparedStatement _commit = new(connection, "COMMIT", 0);
+        private readonly PreparedStatement _rollback = new(connection, "ROLLBACK", 0);
+
+        /// <summary>Runs <paramref name="work"/> in one transaction, rolled back if it throws.</summary>
+        public void InTransaction(Action work)
+        {
+            _begin.ExecuteNonQuery();
+            try
+            {
+                work();
+                _commit.ExecuteNonQuery();
+            }
+            catch
+            {
+                if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+                {
+                    _rollback.ExecuteNonQuery();
+                }
+
+                throw;
+            }
+        }
 
         public PreparedStatement LookupIngest { get; } = new(connection, """
             SELECT 1 FROM message_map WHERE event_id = $p0 AND is_origin = 1
@@ -393,6 +408,9 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
 
         public void Dispose()
         {
+            _begin.Dispose();
+            _commit.Dispose();
+            _rollback.Dispose();
             Prune.Dispose();
             GetCursor.Dispose();
             SetCursor.Dispose();
