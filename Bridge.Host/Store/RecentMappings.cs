@@ -39,14 +39,7 @@ internal sealed class RecentMappings(int capacity)
     /// <summary>Adds a row whose key is not held yet (the caller checks); seqs only grow.</summary>
     public void Add(Guid eventId, EndpointRef endpoint, string path, string nativeId, bool isOrigin, long at, long seq)
     {
-        ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(_endpointIds, endpoint, out var known);
-        if (!known)
-        {
-            number = _endpoints.Count;
-            _endpoints.Add((endpoint, path));
-        }
-
-        _rows.Add(new LoggedRow(eventId, number, nativeId, isOrigin, at, seq));
+        _rows.Add(new LoggedRow(eventId, Number(endpoint, path), nativeId, isOrigin, at, seq));
         Index(_rows.Count - 1);
     }
 
@@ -121,16 +114,22 @@ internal sealed class RecentMappings(int capacity)
         {
             var row = _rows[i];
             var (endpoint, path) = endpoints[row.Endpoint];
-            ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(_endpointIds, endpoint, out var known);
-            if (!known)
-            {
-                number = _endpoints.Count;
-                _endpoints.Add((endpoint, path));
-            }
-
-            _rows[i] = row with { Endpoint = number };
+            _rows[i] = row with { Endpoint = Number(endpoint, path) };
             Index(i);
         }
+    }
+
+    /// <summary>The endpoint's number, given the next one if it has none yet.</summary>
+    private int Number(EndpointRef endpoint, string path)
+    {
+        ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(_endpointIds, endpoint, out var known);
+        if (!known)
+        {
+            number = _endpoints.Count;
+            _endpoints.Add((endpoint, path));
+        }
+
+        return number;
     }
 
     private void Index(int at)

@@ -11,7 +11,7 @@ namespace Bridge.Host.Store;
 /// (<see cref="RecentMappings"/>), where lookups find them. Once <see cref="MergeAt"/> rows are
 /// waiting, a background merge moves them into the map sorted by key, so neighbouring rows share a
 /// page write: in short transactions (<see cref="MergeSliceTime"/>, at most <see cref="MergeChunk"/>
-/// rows) with a pause after each, so the relay's own calls are held up by one slice at most; then
+/// rows) with a pause between them, so the relay's own calls are held up by one slice at most; then
 /// it drops them from the log. A merge cut short (a crash, a stop) is finished from the log at the
 /// next start. A key is written once: a row whose key the log or the map already holds is ignored,
 /// as the map's own <c>INSERT OR IGNORE</c> would.
@@ -69,7 +69,7 @@ public sealed partial class SqliteBridgeStore
                     var (eventId, endpoint, nativeId, isOrigin) = describe(record);
                     var key = Key(eventId);
                     var path = endpoint.Path;
-                    if (_recent.FindNative(eventId, endpoint) is not null || FindInMap(s, key, endpoint.Connector, path) is not null)
+                    if (FindNative(s, eventId, endpoint, key, path) is not null)
                     {
                         continue;
                     }
@@ -136,9 +136,13 @@ public sealed partial class SqliteBridgeStore
             RecentMappings.SortInKeyOrder(snapshot);
             for (var start = 0; start < snapshot.Rows.Count;)
             {
+                if (start > 0)
+                {
+                    await Task.Delay(PauseBetweenSlices, _time, cancellationToken).ConfigureAwait(false);
+                }
+
                 var from = start;
                 start = await WithLock(s => MergeSlice(s, snapshot, from), cancellationToken).ConfigureAwait(false);
-                await Task.Delay(PauseBetweenSlices, _time, cancellationToken).ConfigureAwait(false);
             }
 
             await WithLock(s =>

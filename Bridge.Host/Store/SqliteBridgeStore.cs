@@ -241,12 +241,12 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
     public Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken) =>
         WithLock(s => FindNative(s, eventId, endpoint), cancellationToken);
 
-    /// <summary>The native id of a key, from the logged rows or the map (a key is in one of them; during a merge the same row is in both).</summary>
     private string? FindNative(Statements s, Guid eventId, EndpointRef endpoint) =>
-        _recent.FindNative(eventId, endpoint) ?? FindInMap(s, Key(eventId), endpoint.Connector, endpoint.Path);
+        FindNative(s, eventId, endpoint, Key(eventId), endpoint.Path);
 
-    private static string? FindInMap(Statements s, byte[] key, string connector, string path) =>
-        s.FindNative.Bind(key, connector, path).ExecuteScalar() as string;
+    /// <summary>The native id of a key, from the logged rows or the map (a key is in one of them; during a merge the same row is in both).</summary>
+    private string? FindNative(Statements s, Guid eventId, EndpointRef endpoint, byte[] key, string path) =>
+        _recent.FindNative(eventId, endpoint) ?? s.FindNative.Bind(key, endpoint.Connector, path).ExecuteScalar() as string;
 
     public Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken) =>
         WithLock(s =>
