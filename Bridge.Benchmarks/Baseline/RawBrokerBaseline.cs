@@ -106,8 +106,9 @@ public sealed class RawBrokerBaseline(BenchSettings settings, int payload, TextW
             paced.Add(await Phase($"p{paced.Count}", (int)(rate * settings.RateSeconds), rate).ConfigureAwait(false));
         }
 
+        var machine = MachineCpu.Start(null, settings.RabbitPort);
         var saturation = await Phase("s", settings.Messages, null).ConfigureAwait(false);
-        return new RelayResult(spec, paced, saturation, 0, 0);
+        return new RelayResult(spec, paced, saturation, 0, 0) { Cpu = machine.Stop() };
     }
 
     public static string Size(int bytes) => bytes >= 1024 ? $"{bytes / 1024} KB" : $"{bytes} B";

@@ -98,21 +98,7 @@ public sealed class BridgeProcess : IAsyncDisposable
     public long PeakRss() => Status("VmHWM:");
 
     /// <summary>CPU time (user + system) the bridge process has used so far, from /proc/PID/stat.</summary>
-    public TimeSpan CpuTime()
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // Fields 14 and 15 of stat (utime, stime), in clock ticks of 1/100 s on Linux.
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return TimeSpan.FromMilliseconds(ticks * 10);
-        }
-        catch (IOException)
-        {
-            return TimeSpan.Zero;
-        }
-    }
+    public TimeSpan CpuTime() => TimeSpan.FromMilliseconds(MachineCpu.ProcessTicks(_process.Id) * 10);
 
     public void ResetPeak() => Interlocked.Exchange(ref _peakSampledRss, Rss());
 

@@ -19,6 +19,9 @@ public sealed record RelayResult(RelaySpec Spec, IReadOnlyList<PhaseResult> Pace
 {
     /// <summary>The bridge's CPU time per delivery at saturation, in microseconds (0 when not measured).</summary>
     public double CpuMicrosPerDelivery { get; init; }
+
+    /// <summary>Cores used at saturation by the bridge, the broker, this process and the whole machine (null when not measured).</summary>
+    public CpuSplit? Cpu { get; init; }
 }
 
 /// <summary>Starts the simulators and the bridge (its own process, RabbitMQ bus, SQLite store), runs the phases, stops everything.</summary>
@@ -63,8 +66,10 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
 
             bridge.ResetPeak();
             var cpuBefore = bridge.CpuTime();
+            var machine = MachineCpu.Start(bridge.Id, settings.RabbitPort);
             var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, (spec.Deliveries ?? settings.Messages) / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
             var cpu = bridge.CpuTime() - cpuBefore;
+            var split = machine.Stop();
             if (saturation.Lost > 0 || paced.Any(p => p.Lost > 0) || saturation.Duplicates > 0 || paced.Any(p => p.Duplicates > 0))
             {
                 log.WriteLine($"  {spec.Label}: messages were lost or duplicated; the bridge's log (tail):\n{Tail(bridge.Output)}");
@@ -72,7 +77,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
 
             var rss = bridge.Rss();
             var peak = Math.Max(bridge.PeakSampledRss, rss);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: bridge CPU {cpu.TotalSeconds:0.0} s for {saturation.Delivered} deliveries, RSS {rss / 1048576.0:0} MB (peak {peak / 1048576.0:0} MB)"));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: bridge CPU {cpu.TotalSeconds:0.0} s for {saturation.Delivered} deliveries, cores bridge / broker / harness (machine) {split}, RSS {rss / 1048576.0:0} MB (peak {peak / 1048576.0:0} MB)"));
             if (observer is not null)
             {
                 // Outcomes are published after their batch is acknowledged: give the last ones a moment.
@@ -87,6 +92,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             return new RelayResult(spec, paced, saturation, rss, peak)
             {
                 CpuMicrosPerDelivery = saturation.Delivered == 0 ? 0 : cpu.TotalMicroseconds / saturation.Delivered,
+                Cpu = split,
             };
         }
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException)

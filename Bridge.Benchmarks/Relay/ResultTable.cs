@@ -12,8 +12,8 @@ public static class ResultTable
         var sb = new StringBuilder();
         var rates = string.Concat(settings.Rates.Select(r => string.Create(CultureInfo.InvariantCulture, $" @{r:0}/s p50 / p95 / p99 / max ms |")));
         var rateAligns = string.Concat(settings.Rates.Select(_ => "---:|"));
-        sb.AppendLine(CultureInfo.InvariantCulture, $"| scenario | connectors | rooms | payload | saturation msg/s | vs raw | saturation p50 / p99 ms |{rates} bridge CPU µs / delivery | bridge RSS MB (end / peak) | lost / dup |");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"|---|---:|---:|---:|---:|---:|---:|{rateAligns}---:|---:|---:|");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| scenario | connectors | rooms | payload | saturation msg/s | vs raw | saturation p50 / p99 ms |{rates} bridge CPU µs / delivery | cores at saturation: bridge / broker / harness (machine) | bridge RSS MB (end / peak) | lost / dup |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"|---|---:|---:|---:|---:|---:|---:|{rateAligns}---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var s = r.Saturation;
@@ -30,7 +30,7 @@ public static class ResultTable
             var rooms = r.Spec.Source == "raw" ? "—" : r.Spec.Rooms.ToString(CultureInfo.InvariantCulture);
             var label = r.Error is null ? r.Spec.Label : $"{r.Spec.Label} (failed: {r.Error})";
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {label} | {connectors} | {rooms} | {RawBrokerBaseline.Size(r.Spec.Payload)} | {s.DeliveriesPerSecond:0} | {ratio} | {F(s.P50)} / {F(s.P99)} |{paced} {cpu} | {rss} | {lost} / {dup} |");
+                $"| {label} | {connectors} | {rooms} | {RawBrokerBaseline.Size(r.Spec.Payload)} | {s.DeliveriesPerSecond:0} | {ratio} | {F(s.P50)} / {F(s.P99)} |{paced} {cpu} | {r.Cpu?.ToString() ?? "—"} | {rss} | {lost} / {dup} |");
         }
 
         return sb.ToString();

@@ -49,7 +49,7 @@ public sealed class DeliveryConsumer(
 
     private async Task DeliverAllAsync(ConsumeContext context, IReadOnlyList<DeliverMessage> deliveries)
     {
-        var outcomes = new List<object>();
+        var run = new BatchRun(context);
         // One store lookup for the whole batch: which of these the target already has.
         var known = await store.FindNativesAsync(deliveries.Select(d => (d.EventId, d.Target)).ToArray(), context.CancellationToken).ConfigureAwait(false);
         var pending = new List<(DeliverMessage, string?)>(deliveries.Count);
@@ -65,7 +65,7 @@ public sealed class DeliveryConsumer(
 
         if (deliveries.Count == 1)
         {
-            await DeliverConversationAsync(context, pending, outcomes).ConfigureAwait(false);
+            await DeliverConversationAsync(run, pending).ConfigureAwait(false);
         }
         else
         {
@@ -80,13 +80,17 @@ public sealed class DeliveryConsumer(
                 list.Add(item);
             }
 
-            await Task.WhenAll(conversations.Values.Select(c => DeliverConversationAsync(context, c, outcomes))).ConfigureAwait(false);
+            await Task.WhenAll(conversations.Values.Select(c => DeliverConversationAsync(run, c))).ConfigureAwait(false);
         }
+
+        // Every delivered copy is in the id map before the batch is acknowledged (and before its
+        // outcome is announced); a conversation's next send did not wait for its record.
+        await Task.WhenAll(run.Records).ConfigureAwait(false);
 
         // Outcome events are notifications for observers: queued for publishing once the batch is
         // done, never awaited here (their confirms would hold up the next batch), and a failure to
         // publish one is logged, never allowed to fault the batch.
-        foreach (var outcome in outcomes.Where(Wanted))
+        foreach (var outcome in run.Outcomes.Where(Wanted))
         {
             await outcomePublisher.EnqueueAsync(outcome, context.CancellationToken).ConfigureAwait(false);
         }
@@ -94,24 +98,26 @@ public sealed class DeliveryConsumer(
         CompleteOnlyIfStillConnected(context);
     }
 
-    private async Task DeliverConversationAsync(ConsumeContext context, IReadOnlyList<(DeliverMessage Delivery, string? Existing)> deliveries, List<object> outcomes)
+    private async Task DeliverConversationAsync(BatchRun run, IReadOnlyList<(DeliverMessage Delivery, string? Existing)> deliveries)
     {
         foreach (var (d, existing) in deliveries)
         {
-            var outcome = await DeliverOneAsync(context, d, existing).ConfigureAwait(false);
+            var outcome = await DeliverOneAsync(run, d, existing).ConfigureAwait(false);
             if (outcome is not null)
             {
-                lock (outcomes)
-                {
-                    outcomes.Add(outcome);
-                }
+                run.Add(outcome);
             }
         }
     }
 
-    /// <summary>Delivers one instruction (<paramref name="existing"/>: the target's id for it, if already delivered); returns the outcome event to publish, if any.</summary>
-    private async Task<object?> DeliverOneAsync(ConsumeContext context, DeliverMessage d, string? existing)
+    /// <summary>
+    /// Delivers one instruction (<paramref name="existing"/>: the target's id for it, if already
+    /// delivered); returns the outcome event to publish, if any. A delivered copy's record is
+    /// started here and awaited with the rest of the batch.
+    /// </summary>
+    private async Task<object?> DeliverOneAsync(BatchRun run, DeliverMessage d, string? existing)
     {
+        var context = run.Context;
         var ct = context.CancellationToken;
         using var activity = BatchTelemetry.StartFor("deliver", d.TraceParent);
         activity?.SetTag("bridge.event_id", d.EventId.ToString("N"));
@@ -144,7 +150,7 @@ public sealed class DeliveryConsumer(
             return await DeadLetterAsync(context, d, outcome).ConfigureAwait(false);
         }
 
-        await recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId)).ConfigureAwait(false);
+        run.Add(recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId)));
         var now = time.GetUtcNow();
         var latency = Math.Max(0, (now - d.IngestedAt).TotalMilliseconds);
         var tags = new TagList { { "route", d.Route }, { "target", d.Target.Connector } };
@@ -191,5 +197,34 @@ public sealed class DeliveryConsumer(
             DeliveryAction.Post when !caps.SendKinds.Contains(d.Target.Kind) => $"{connector.Name} cannot send to a {EndpointRef.KindName(d.Target.Kind)}",
             _ => null,
         };
+    }
+
+    /// <summary>What one batch's concurrent conversations collect: outcome events to announce and the id-map records to await.</summary>
+    private sealed class BatchRun(ConsumeContext context)
+    {
+        private readonly List<object> _outcomes = [];
+        private readonly List<Task> _records = [];
+
+        public ConsumeContext Context => context;
+
+        public IReadOnlyList<object> Outcomes => _outcomes;
+
+        public IReadOnlyList<Task> Records => _records;
+
+        public void Add(object outcome)
+        {
+            lock (_outcomes)
+            {
+                _outcomes.Add(outcome);
+            }
+        }
+
+        public void Add(Task record)
+        {
+            lock (_records)
+            {
+                _records.Add(record);
+            }
+        }
     }
 }

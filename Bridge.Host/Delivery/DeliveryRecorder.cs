@@ -4,9 +4,10 @@ using Bridge.Host.Store;
 namespace Bridge.Host.Delivery;
 
 /// <summary>
-/// Records delivered copies in the id map by group commit: each delivery still waits for its own
-/// record before its conversation goes on, but deliveries finishing together (other conversations,
-/// other partitions) share one store transaction.
+/// Records delivered copies in the id map by group commit: a batch's deliveries start their records
+/// as they are acknowledged and the batch waits for all of them before it is acknowledged, so
+/// deliveries finishing together (one conversation's in a row, other conversations, other
+/// partitions) share one store transaction.
 /// </summary>
 public sealed class DeliveryRecorder(IBridgeStore store, BusTopology topology)
 {

@@ -11,6 +11,7 @@ internal static class BatchTelemetry
 {
     public static Activity? StartSend(string name, IEnumerable<string?> traceParents, int count)
     {
+        BridgeTelemetry.BatchSize.Record(count, new KeyValuePair<string, object?>("stage", name));
         if (!BridgeTelemetry.Source.HasListeners())
         {
             return null;

@@ -22,5 +22,7 @@ public static class BridgeTelemetry
 
     public static readonly Counter<long> OutcomesUnheard = Meter.CreateCounter<long>("bridge.outcomes.unheard", description: "Outcome events not published because no queue was bound to their exchange");
 
+    public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("bridge.bus.batch_size", unit: "{event}", description: "Events per broker message sent, by stage (ingest.send, route.send): near 1 means every event pays its own send and confirm");
+
     public static readonly Histogram<double> RelayLatency = Meter.CreateHistogram<double>("bridge.relay.latency", unit: "ms", description: "From receipt at the source connector to the target's acknowledgement");
 }
