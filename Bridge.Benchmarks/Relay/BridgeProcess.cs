@@ -97,9 +97,6 @@ public sealed class BridgeProcess : IAsyncDisposable
     /// <summary>VmHWM: the kernel's peak resident set size of the process, in bytes.</summary>
     public long PeakRss() => Status("VmHWM:");
 
-    /// <summary>CPU time (user + system) the bridge process has used so far, from /proc/PID/stat.</summary>
-    public TimeSpan CpuTime() => TimeSpan.FromMilliseconds(MachineCpu.ProcessTicks(_process.Id) * 10);
-
     public void ResetPeak() => Interlocked.Exchange(ref _peakSampledRss, Rss());
 
     private long Status(string key)

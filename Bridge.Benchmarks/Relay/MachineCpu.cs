@@ -4,16 +4,18 @@ using System.Globalization;
 namespace Bridge.Benchmarks.Relay;
 
 /// <summary>
-/// Where the machine's CPU went during a phase: the bridge, the broker, this process (load driver
-/// and simulators) and the machine as a whole, in cores (CPU seconds per second), from /proc.
-/// The bridge shares the machine with the other two, so a row's throughput is bounded by what they
-/// leave it.
+/// Where the machine's CPU went during a phase: CPU time of the bridge, the broker, this process
+/// (load driver and simulators) and the machine as a whole (null where a process was not
+/// measured), over <see cref="Wall"/>, from /proc. The bridge shares the machine with the other
+/// two, so a row's throughput is bounded by what they leave it.
 /// </summary>
-public sealed record CpuSplit(double Bridge, double Broker, double Harness, double Machine)
+public sealed record CpuSplit(TimeSpan Wall, TimeSpan? Bridge, TimeSpan? Broker, TimeSpan Harness, TimeSpan Machine)
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{F(Bridge)} / {F(Broker)} / {F(Harness)} ({F(Machine)})");
+    /// <summary>Cores used (CPU seconds per second): bridge / broker / harness (machine).</summary>
+    public override string ToString() => $"{Cores(Bridge)} / {Cores(Broker)} / {Cores(Harness)} ({Cores(Machine)})";
 
-    private static string F(double cores) => double.IsNaN(cores) ? "—" : cores.ToString("0.00", CultureInfo.InvariantCulture);
+    private string Cores(TimeSpan? cpu) =>
+        cpu is { } c && Wall > TimeSpan.Zero ? (c / Wall).ToString("0.00", CultureInfo.InvariantCulture) : "—";
 }
 
 /// <summary>Samples CPU time of the processes involved; see <see cref="CpuSplit"/>.</summary>
@@ -22,74 +24,63 @@ public sealed class MachineCpu
     private readonly int? _bridgePid;
     private readonly int? _brokerPid;
     private readonly long _start = Stopwatch.GetTimestamp();
-    private readonly long _bridge0;
-    private readonly long _broker0;
-    private readonly TimeSpan _self0;
-    private readonly long _machine0;
+    private readonly TimeSpan _bridge0;
+    private readonly TimeSpan _broker0;
+    private readonly TimeSpan _self0 = Process.GetCurrentProcess().TotalProcessorTime;
+    private readonly TimeSpan _machine0 = MachineBusy();
 
     private MachineCpu(int? bridgePid, int? brokerPid)
     {
         _bridgePid = bridgePid;
         _brokerPid = brokerPid;
-        _bridge0 = bridgePid is { } p ? ProcessTicks(p) : 0;
-        _broker0 = brokerPid is { } b ? ProcessTicks(b) : 0;
-        _self0 = Process.GetCurrentProcess().TotalProcessorTime;
-        _machine0 = MachineBusyTicks();
+        _bridge0 = bridgePid is { } p ? ProcessCpu(p) : TimeSpan.Zero;
+        _broker0 = brokerPid is { } b ? ProcessCpu(b) : TimeSpan.Zero;
     }
 
     /// <summary>Starts measuring (no bridge for the raw baseline); the broker is whichever local process listens on <paramref name="brokerPort"/> (none when it is remote).</summary>
     public static MachineCpu Start(int? bridgePid, int brokerPort) => new(bridgePid, ListenerPid(brokerPort));
 
-    public CpuSplit Stop()
-    {
-        var seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
-        if (seconds <= 0)
-        {
-            return new CpuSplit(0, 0, 0, 0);
-        }
-
-        var self = (Process.GetCurrentProcess().TotalProcessorTime - _self0).TotalSeconds;
-        return new CpuSplit(
-            _bridgePid is { } p ? Cores(ProcessTicks(p) - _bridge0) : double.NaN,
-            _brokerPid is { } b ? Cores(ProcessTicks(b) - _broker0) : double.NaN,
-            self / seconds,
-            Cores(MachineBusyTicks() - _machine0));
-
-        double Cores(long ticks) => ticks / TicksPerSecond / seconds;
-    }
+    public CpuSplit Stop() => new(
+        Stopwatch.GetElapsedTime(_start),
+        _bridgePid is { } p ? ProcessCpu(p) - _bridge0 : null,
+        _brokerPid is { } b ? ProcessCpu(b) - _broker0 : null,
+        Process.GetCurrentProcess().TotalProcessorTime - _self0,
+        MachineBusy() - _machine0);
 
     /// <summary>Linux reports CPU time in USER_HZ ticks, 100 per second.</summary>
     private const double TicksPerSecond = 100;
 
     /// <summary>utime + stime of a process (fields 14 and 15 of /proc/PID/stat).</summary>
-    internal static long ProcessTicks(int pid)
+    private static TimeSpan ProcessCpu(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return Ticks(long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
         }
         catch (IOException)
         {
-            return 0;
+            return TimeSpan.Zero;
         }
     }
 
     /// <summary>All CPUs' busy time: user, nice, system, irq, softirq and steal of /proc/stat's first line.</summary>
-    private static long MachineBusyTicks()
+    private static TimeSpan MachineBusy()
     {
         try
         {
             var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
             long Field(int i) => long.Parse(cpu[i], CultureInfo.InvariantCulture);
-            return Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8);
+            return Ticks(Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8));
         }
         catch (IOException)
         {
-            return 0;
+            return TimeSpan.Zero;
         }
     }
+
+    private static TimeSpan Ticks(long userHz) => TimeSpan.FromSeconds(userHz / TicksPerSecond);
 
     /// <summary>The process holding the listening TCP socket on <paramref name="port"/>: its inode from /proc/net/tcp(6), then the process with that socket open.</summary>
     private static int? ListenerPid(int port)

@@ -65,11 +65,10 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             }
 
             bridge.ResetPeak();
-            var cpuBefore = bridge.CpuTime();
             var machine = MachineCpu.Start(bridge.Id, settings.RabbitPort);
             var saturation = await PhaseAsync("s", receivers, source, Math.Max(500, (spec.Deliveries ?? settings.Messages) / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
-            var cpu = bridge.CpuTime() - cpuBefore;
             var split = machine.Stop();
+            var cpu = split.Bridge ?? TimeSpan.Zero;
             if (saturation.Lost > 0 || paced.Any(p => p.Lost > 0) || saturation.Duplicates > 0 || paced.Any(p => p.Duplicates > 0))
             {
                 log.WriteLine($"  {spec.Label}: messages were lost or duplicated; the bridge's log (tail):\n{Tail(bridge.Output)}");

@@ -105,7 +105,7 @@ public sealed class DeliveryConsumer(
             var outcome = await DeliverOneAsync(run, d, existing).ConfigureAwait(false);
             if (outcome is not null)
             {
-                run.Add(outcome);
+                run.AddOutcome(outcome);
             }
         }
     }
@@ -150,7 +150,7 @@ public sealed class DeliveryConsumer(
             return await DeadLetterAsync(context, d, outcome).ConfigureAwait(false);
         }
 
-        run.Add(recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId)));
+        run.AddRecord(recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId)));
         var now = time.GetUtcNow();
         var latency = Math.Max(0, (now - d.IngestedAt).TotalMilliseconds);
         var tags = new TagList { { "route", d.Route }, { "target", d.Target.Connector } };
@@ -211,7 +211,7 @@ public sealed class DeliveryConsumer(
 
         public IReadOnlyList<Task> Records => _records;
 
-        public void Add(object outcome)
+        public void AddOutcome(object outcome)
         {
             lock (_outcomes)
             {
@@ -219,7 +219,7 @@ public sealed class DeliveryConsumer(
             }
         }
 
-        public void Add(Task record)
+        public void AddRecord(Task record)
         {
             lock (_records)
             {
