@@ -186,8 +186,14 @@ public sealed class SqliteStoreTests : IAsyncLifetime
 
         // At most four times the threshold, plus the one append that may land just as a merge ends.
         Assert.InRange(most, 16, (4 * 16) + 1);
+
+        // Closing may stop a merge between slices: rows already merged then stay in the log too, and
+        // the next start folds the log into the map. After that every append is in the map once.
         await _store.DisposeAsync();
-        Assert.Equal(600, CountRows().Map + CountRows().Log);
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+        await _store.DisposeAsync();
+        Assert.Equal((600, 0), CountRows());
     }
 
     [Fact]
