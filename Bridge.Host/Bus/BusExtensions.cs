@@ -8,8 +8,10 @@ namespace Bridge.Host.Bus;
 
 /// <summary>
 /// Registers MassTransit on RabbitMQ (durable queues, publisher confirms) or in memory, with one
-/// router queue per route partition and one delivery queue per connector and delivery partition,
-/// each consumed one message at a time so order holds per partition.
+/// router queue per route partition and one delivery queue per connector and delivery partition.
+/// Router queues are consumed one message at a time; delivery queues may work on
+/// <c>bus.deliveryConcurrency</c> batches at once, each target conversation still in queue order
+/// (<see cref="DeliveryOrdering"/>).
 /// </summary>
 public static class BusExtensions
 {
@@ -34,6 +36,7 @@ public static class BusExtensions
         });
 
         services.AddSingleton<OutcomePublisher>();
+        services.AddSingleton<DeliveryOrdering>();
         services.AddMassTransit(x =>
         {
             x.AddConsumer<RouterConsumer>();
@@ -86,6 +89,7 @@ public static class BusExtensions
                 cfg.ReceiveEndpoint(topology.DeliverQueueName(connector.Name, p), e =>
                 {
                     Serial(e, config.Bus.PrefetchCount);
+                    e.ConcurrentMessageLimit = DeliveryOrdering.ConcurrencyFor(config.Bus);
                     e.ConfigureConsumer<DeliveryConsumer>(context);
                 });
             }

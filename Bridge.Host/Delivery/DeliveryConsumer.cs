@@ -21,12 +21,15 @@ namespace Bridge.Host.Delivery;
 /// a <see cref="DeliveryFailed"/> event and is moved alone, with its reason, to the queue's
 /// dead-letter (<c>_error</c>) queue; the rest of the batch goes on, so a poison message never
 /// blocks the partition. The batch is acknowledged to the broker when every instruction is done.
+/// Batches of one queue may overlap (<see cref="DeliveryOrdering"/>): a conversation's instructions
+/// in a batch wait for the same conversation's in the batches delivered before it.
 /// </summary>
 public sealed class DeliveryConsumer(
     ConnectorRegistry registry,
     IBridgeStore store,
     DeliveryRecorder recorder,
     OutcomePublisher outcomePublisher,
+    DeliveryOrdering ordering,
     DeliveryConfig config,
     BusTopology topology,
     BusSendMonitor sends,
@@ -49,7 +52,8 @@ public sealed class DeliveryConsumer(
 
     private async Task DeliverAllAsync(ConsumeContext context, IReadOnlyList<DeliverMessage> deliveries)
     {
-        var run = new BatchRun(context);
+        using var admission = await AdmitAsync(context, deliveries).ConfigureAwait(false);
+        var run = new BatchRun(context, admission);
         // One store lookup for the whole batch: which of these the target already has.
         var known = await store.FindNativesAsync(deliveries.Select(d => (d.EventId, d.Target)).ToArray(), context.CancellationToken).ConfigureAwait(false);
         var pending = new List<(DeliverMessage, string?)>(deliveries.Count);
@@ -63,9 +67,9 @@ public sealed class DeliveryConsumer(
             }
         }
 
-        if (deliveries.Count == 1)
+        if (pending.Count == 1)
         {
-            await DeliverConversationAsync(run, pending).ConfigureAwait(false);
+            await DeliverConversationAsync(run, pending[0].Item1.Target, pending).ConfigureAwait(false);
         }
         else
         {
@@ -80,7 +84,7 @@ public sealed class DeliveryConsumer(
                 list.Add(item);
             }
 
-            await Task.WhenAll(conversations.Values.Select(c => DeliverConversationAsync(run, c))).ConfigureAwait(false);
+            await Task.WhenAll(conversations.Select(c => DeliverConversationAsync(run, c.Key, c.Value))).ConfigureAwait(false);
         }
 
         // Every delivered copy is in the id map before the batch is acknowledged (and before its
@@ -98,24 +102,72 @@ public sealed class DeliveryConsumer(
         CompleteOnlyIfStillConnected(context);
     }
 
-    private async Task DeliverConversationAsync(BatchRun run, IReadOnlyList<(DeliverMessage Delivery, string? Existing)> deliveries)
+    /// <summary>Waits for this queue's earlier batches to finish with this conversation, when they overlap with this one.</summary>
+    private async Task<DeliveryOrder.Admission?> AdmitAsync(ConsumeContext context, IReadOnlyList<DeliverMessage> deliveries)
     {
-        foreach (var (d, existing) in deliveries)
+        if (ordering.For(context.ReceiveContext, out var consumerTag, out var deliveryTag) is not { } order)
         {
-            var outcome = await DeliverOneAsync(run, d, existing).ConfigureAwait(false);
-            if (outcome is not null)
+            return null;
+        }
+
+        var admission = await order.AdmitAsync(consumerTag, deliveryTag, deliveries, context.CancellationToken).ConfigureAwait(false);
+        if (admission.AfterGap)
+        {
+            DeliveryLog.TagGap(logger, context.ReceiveContext.InputAddress.AbsolutePath, deliveryTag, order.GapTimeout.TotalMilliseconds);
+        }
+
+        return admission;
+    }
+
+    private async Task DeliverConversationAsync(BatchRun run, EndpointRef conversation, IReadOnlyList<(DeliverMessage Delivery, string? Existing)> deliveries)
+    {
+        var admission = run.Admission;
+        try
+        {
+            if (admission is not null)
             {
-                run.AddOutcome(outcome);
+                await admission.PreviousIn(conversation).ConfigureAwait(false);
             }
+
+            foreach (var (d, known) in deliveries)
+            {
+                var existing = known ?? await LookAgainIfEarlierBatchHoldsAsync(run, d).ConfigureAwait(false);
+                var (outcome, record) = await DeliverOneAsync(run, d, existing).ConfigureAwait(false);
+                if (outcome is not null)
+                {
+                    run.AddOutcome(outcome);
+                }
+
+                run.AddRecord(d, record);
+            }
+        }
+        finally
+        {
+            admission?.Finished(conversation);
         }
     }
 
     /// <summary>
-    /// Delivers one instruction (<paramref name="existing"/>: the target's id for it, if already
-    /// delivered); returns the outcome event to publish, if any. A delivered copy's record is
-    /// started here and awaited with the rest of the batch.
+    /// An earlier batch still working on the same instruction (a redelivered route batch sends its
+    /// instructions again): once it is settled, the id map says whether it got through.
     /// </summary>
-    private async Task<object?> DeliverOneAsync(BatchRun run, DeliverMessage d, string? existing)
+    private async Task<string?> LookAgainIfEarlierBatchHoldsAsync(BatchRun run, DeliverMessage d)
+    {
+        if (run.Admission?.EarlierCopyOf(d.EventId, d.Target) is not { } earlier)
+        {
+            return null;
+        }
+
+        await earlier.ConfigureAwait(false);
+        return await store.FindNativeAsync(d.EventId, d.Target, run.Context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Delivers one instruction (<paramref name="existing"/>: the target's id for it, if already
+    /// delivered); returns the outcome event to publish, if any, and the id-map record of a
+    /// delivered copy, started here and awaited with the rest of the batch.
+    /// </summary>
+    private async Task<(object? Outcome, Task? Record)> DeliverOneAsync(BatchRun run, DeliverMessage d, string? existing)
     {
         var context = run.Context;
         var ct = context.CancellationToken;
@@ -128,36 +180,36 @@ public sealed class DeliveryConsumer(
         var connector = registry.Find(d.Target.Connector);
         if (connector is null)
         {
-            return await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false);
+            return (await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false), null);
         }
 
         if (existing is not null)
         {
             DeliveryLog.AlreadyDelivered(logger, d.EventId, d.Target.ToString(), existing);
-            return null;
+            return (null, null);
         }
 
         if (Unsupported(connector, d) is { } reason)
         {
             DeliveryLog.Skipped(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), reason);
             BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", "unsupported"));
-            return new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow());
+            return (new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow()), null);
         }
 
         var outcome = await _sender.SendAsync(connector, d, ct).ConfigureAwait(false);
         if (outcome.NativeMessageId is not { } nativeId)
         {
-            return await DeadLetterAsync(context, d, outcome).ConfigureAwait(false);
+            return (await DeadLetterAsync(context, d, outcome).ConfigureAwait(false), null);
         }
 
-        run.AddRecord(recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId)));
+        var record = recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId));
         var now = time.GetUtcNow();
         var latency = Math.Max(0, (now - d.IngestedAt).TotalMilliseconds);
         var tags = new TagList { { "route", d.Route }, { "target", d.Target.Connector } };
         BridgeTelemetry.Relayed.Add(1, tags);
         BridgeTelemetry.RelayLatency.Record(latency, tags);
         DeliveryLog.Delivered(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), nativeId, latency);
-        return new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency);
+        return (new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency), record);
     }
 
     /// <summary>Moves one instruction, with its reason in headers, to the dead-letter queue of the queue it came from.</summary>
@@ -199,13 +251,18 @@ public sealed class DeliveryConsumer(
         };
     }
 
-    /// <summary>What one batch's concurrent conversations collect: outcome events to announce and the id-map records to await.</summary>
-    private sealed class BatchRun(ConsumeContext context)
+    /// <summary>
+    /// What one batch's concurrent conversations collect: outcome events to announce and the id-map
+    /// records to await; an instruction is settled for later batches once its record is in.
+    /// </summary>
+    private sealed class BatchRun(ConsumeContext context, DeliveryOrder.Admission? admission)
     {
         private readonly List<object> _outcomes = [];
         private readonly List<Task> _records = [];
 
         public ConsumeContext Context => context;
+
+        public DeliveryOrder.Admission? Admission => admission;
 
         public IReadOnlyList<object> Outcomes => _outcomes;
 
@@ -219,11 +276,22 @@ public sealed class DeliveryConsumer(
             }
         }
 
-        public void AddRecord(Task record)
+        public void AddRecord(DeliverMessage d, Task? record)
         {
+            if (record is null)
+            {
+                admission?.Settled(d.EventId, d.Target);
+                return;
+            }
+
             lock (_records)
             {
                 _records.Add(record);
+            }
+
+            if (admission is { } a)
+            {
+                record.ContinueWith(_ => a.Settled(d.EventId, d.Target), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
     }

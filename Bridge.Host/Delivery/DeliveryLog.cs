@@ -30,4 +30,7 @@ internal static partial class DeliveryLog
 
     [LoggerMessage(EventId = 5009, Level = LogLevel.Information, Message = "A queue is bound to {EventType}: publishing every event of it")]
     public static partial void OutcomesHeard(ILogger logger, string eventType);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{Queue}: delivery tag {DeliveryTag} waited {WaitMs:0} ms for earlier messages that never reached the consumer and went ahead without them")]
+    public static partial void TagGap(ILogger logger, string queue, ulong deliveryTag, double waitMs);
 }

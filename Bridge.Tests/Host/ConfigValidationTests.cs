@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bridge.Connectors.Configuration;
 using Bridge.Host.Configuration;
+using Bridge.Host.Delivery;
 using Bridge.Tests.Infrastructure;
 
 namespace Bridge.Tests.Host;
@@ -109,6 +110,21 @@ public class ConfigValidationTests
         Assert.Equal(2, config.Routes[0].Mirror.Count);
         Assert.Equal(StoreProvider.Sqlite, config.Store.Provider);
         Assert.Equal(TimeSpan.FromDays(30), config.Store.Retention);
+        Assert.Equal(2, config.Bus.DeliveryConcurrency);
+        Assert.Equal(2, DeliveryOrdering.ConcurrencyFor(config.Bus));
+        Assert.Equal(1, DeliveryOrdering.ConcurrencyFor(config.Bus with { Transport = BusTransport.InMemory }));
+    }
+
+    [Fact]
+    public void Delivery_concurrency_outside_1_to_16_is_refused_with_its_key()
+    {
+        var yaml = """
+            bus: { transport: rabbitmq, deliveryConcurrency: 0 }
+            connectors:
+              alpha: { type: loopback, backend: x }
+            """;
+        var ex = Assert.Throws<ConfigurationInvalidException>(() => ConfigLoader.Load(yaml, "c.yaml", BridgeTestHost.Factories, _ => null));
+        Assert.Contains(ex.Errors, e => e.Key == "bus.deliveryConcurrency");
     }
 
     [Theory]
