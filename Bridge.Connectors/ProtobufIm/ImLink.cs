@@ -13,15 +13,24 @@ internal readonly record struct ImReply(CommandType Command, IMessage Message);
 
 /// <summary>
 /// One live connection seen from the protocol: numbered requests (sequence 1..2^32-1, wrapping to
-/// 1, never 0) matched with their replies, and fire-and-forget frames (MSG_ACK).
+/// 1, never 0) matched with their replies, and fire-and-forget frames (MSG_ACK). At most
+/// <see cref="MaxUnanswered"/> requests wait for their replies at once: the server queues its
+/// replies and pushes in a 256-frame buffer per connection and drops what does not fit, so more
+/// requests in flight than that could lose replies even when nothing else is wrong.
 /// </summary>
 internal sealed class ImLink(IFrameConnection connection, string connector, TimeProvider time)
 {
+    internal const int MaxUnanswered = 128;
+
     private readonly PendingRequests<uint, ImReply> _pending = new();
+    private readonly SemaphoreSlim _unanswered = new(MaxUnanswered, MaxUnanswered);
     private readonly TaskCompletionSource<SessionEnd> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sequence;
 
     public IFrameConnection Connection => connection;
+
+    /// <summary>The user's own sender seq the server reported at authentication.</summary>
+    public long OwnSeqAtAuth { get; set; }
 
     /// <summary>Completes with how the session on this connection ended (the first reason wins).</summary>
     public Task<SessionEnd> Ended => _ended.Task;
@@ -31,19 +40,27 @@ internal sealed class ImLink(IFrameConnection connection, string connector, Time
 
     public async Task<ImReply> RequestAsync(CommandType command, IMessage body, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var sequence = NextSequence();
-        var answer = _pending.Register(sequence, out _);
+        await _unanswered.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await SendAsync(command, sequence, body, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            _pending.Forget(sequence);
-            throw new ImNotSentException($"could not send {command}: {ex.Message}");
-        }
+            var sequence = NextSequence();
+            var answer = _pending.Register(sequence, out _);
+            try
+            {
+                await SendAsync(command, sequence, body, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _pending.Forget(sequence);
+                throw new ImNotSentException($"could not send {command}: {ex.Message}");
+            }
 
-        return await _pending.WaitAsync(sequence, answer, timeout, cancellationToken).ConfigureAwait(false);
+            return await _pending.WaitAsync(sequence, answer, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _unanswered.Release();
+        }
     }
 
     public async ValueTask SendAsync(CommandType command, uint sequence, IMessage body, CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 {
     private const string CursorKey = "sync";
 
+    /// <summary>How many SYNC pages (of 100) a check for an unanswered send reads before it gives up for now.</summary>
+    private const int MaxUnansweredSyncPages = 50;
+
     /// <summary>How often the session looks for a due live fill.</summary>
     internal static readonly TimeSpan FillCheckInterval = TimeSpan.FromMilliseconds(100);
 
@@ -38,6 +41,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private readonly ImLiveGaps _gaps;
     private readonly ConcurrentDictionary<string, Lazy<Task<SendResult>>> _sendsInFlight = new(StringComparer.Ordinal);
     private readonly ImRecentResults _sent = new(10_000);
+    private readonly ImUnansweredSends _unanswered = new(10_000);
     private readonly ImRecentIds _revoked = new(10_000);
     private readonly object _pipelineGate = new();
     private readonly SemaphoreSlim _cursorSave = new(1, 1);
@@ -99,6 +103,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
     async Task IImSessionEvents.OnAuthenticatedAsync(ImLink link, CancellationToken cancellationToken)
     {
+        _unanswered.ObserveOwnSeq(link.OwnSeqAtAuth);
         var pipeline = PipelineFor(link);
         _gaps.NewSession();
         if (!_cursorLoaded)
@@ -397,13 +402,20 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         await Task.Yield();
         using var activity = ConnectorDiagnostics.StartSend(Name, message.Body.Kind.ToString(), message.Target.ToString(), message.IdempotencyKey);
         var request = ImMessageMapper.ToSendRequest(message, _options.UserId, _context.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        var ownSeqBefore = _unanswered.OwnSeq;
         var result = request is null
             ? SendResult.Unsupported($"protobuf-im has no {EndpointRef.KindName(message.Target.Kind)} conversations (user and group only)")
             : request.Content.Length > _options.MaxContentBytes
                 ? SendResult.TooLarge($"content of {request.Content.Length} bytes exceeds maxContentBytes ({_options.MaxContentBytes})")
-                : await RequestAsync(CommandType.CmdSendMsgReq, request, "send", reply => reply is SendMessageResponse r
-                    ? (r.ErrorCode, r.ErrorMsg, new ImSentMessageId(message.IdempotencyKey, r.Seq).ToString())
-                    : null, cancellationToken).ConfigureAwait(false);
+                : await StoredEarlierAsync(message.IdempotencyKey, cancellationToken).ConfigureAwait(false)
+                    ?? await RequestAsync(CommandType.CmdSendMsgReq, request, "send", reply => reply is SendMessageResponse r
+                        ? (r.ErrorCode, r.ErrorMsg, SentId(message.IdempotencyKey, r))
+                        : null, cancellationToken).ConfigureAwait(false);
+        if (result.Failure == SendFailureKind.Timeout)
+        {
+            _unanswered.Add(message.IdempotencyKey, ownSeqBefore);
+        }
+
         if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected) // held and logged once by the delivery consumer
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Reason);
@@ -461,6 +473,71 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         }
 
         return result;
+    }
+
+    private string SentId(string clientMsgId, SendMessageResponse reply)
+    {
+        if (reply.ErrorCode == ErrorCode.ErrSuccess)
+        {
+            _unanswered.ObserveOwnSeq(reply.Seq);
+        }
+
+        return new ImSentMessageId(clientMsgId, reply.Seq).ToString();
+    }
+
+    /// <summary>
+    /// For a send tried before without an answer: whether the server stored it after all (its
+    /// result, found through SYNC by client_msg_id above the own seq it was sent at), or a timeout
+    /// when SYNC does not answer either; null when it is not there and must be sent.
+    /// </summary>
+    private async Task<SendResult?> StoredEarlierAsync(string clientMsgId, CancellationToken cancellationToken)
+    {
+        if (!_unanswered.TryGet(clientMsgId, out var ownSeqBefore) || _session.Current is not { } link)
+        {
+            return null;
+        }
+
+        try
+        {
+            // Frames of one connection are handled in order, so an earlier send on this link is stored before this SYNC is answered.
+            var found = await FindOwnSendAsync(link, clientMsgId, ownSeqBefore, cancellationToken).ConfigureAwait(false);
+            _unanswered.Remove(clientMsgId);
+            ProtobufImLog.UnansweredSendChecked(_logger, Name, clientMsgId, found is not null);
+            return found is { } seq ? SendResult.Sent(new ImSentMessageId(clientMsgId, seq).ToString()) : null;
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException)
+        {
+            return SendResult.TimedOut($"checking through SYNC whether an unanswered send was stored: {ex.Message}");
+        }
+    }
+
+    /// <summary>The seq of the bridge's own message with this client_msg_id, paging SYNC up from <paramref name="ownSeqBefore"/>; null when it is not there.</summary>
+    private async Task<long?> FindOwnSendAsync(ImLink link, string clientMsgId, long ownSeqBefore, CancellationToken cancellationToken)
+    {
+        var maxSeq = ownSeqBefore;
+        for (var page = 0; page < MaxUnansweredSyncPages; page++)
+        {
+            var reply = await link.RequestAsync(CommandType.CmdSyncReq, new SyncRequest { MaxSeq = maxSeq, Limit = 100 }, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            if (reply.Message is not SyncResponse { ErrorCode: ErrorCode.ErrSuccess } result)
+            {
+                throw new IOException($"SYNC answered {reply.Command}");
+            }
+
+            var match = result.Messages.FirstOrDefault(m => m.SenderId == _options.UserId && m.ClientMsgId == clientMsgId);
+            if (match is not null)
+            {
+                return match.Seq;
+            }
+
+            if (!result.HasMore || result.Messages.Count == 0)
+            {
+                return null;
+            }
+
+            maxSeq = Math.Max(maxSeq + 1, result.Messages.Max(m => m.Seq) - 1);
+        }
+
+        throw new TimeoutException($"not found in {MaxUnansweredSyncPages} SYNC pages");
     }
 
     /// <summary>The server id of a message the bridge sent: one SYNC page from just below its seq, matched by client_msg_id.</summary>

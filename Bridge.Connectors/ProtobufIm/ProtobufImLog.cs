@@ -42,4 +42,7 @@ internal static partial class ProtobufImLog
 
     [LoggerMessage(EventId = 5013, Level = LogLevel.Debug, Message = "{Connector}: {Sign}; a live fill will look for dropped pushes")]
     public static partial void FillOpened(ILogger logger, string connector, string sign);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Information, Message = "{Connector}: a send that got no reply ({ClientMsgId}) was looked up through SYNC before it is tried again: stored {Stored}")]
+    public static partial void UnansweredSendChecked(ILogger logger, string connector, string clientMsgId, bool stored);
 }

@@ -91,6 +91,7 @@ internal sealed class ProtobufImSession : ISessionHandler
         if (auth.ErrorCode == ErrorCode.ErrSuccess)
         {
             ProtobufImLog.Authenticated(_logger, _name, _options.UserId, auth.MaxSeq);
+            link.OwnSeqAtAuth = auth.MaxSeq;
             return null;
         }
 

@@ -266,6 +266,37 @@ public sealed class ProtobufImConnectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_send_whose_reply_never_came_is_looked_up_through_sync_before_it_is_tried_again_so_the_server_keeps_one_copy()
+    {
+        await using var rig = await ImRig.StartAsync(output);
+        var connector = await rig.RunConnectedAsync();
+        await connector.SendAsync(ImRig.Outbound(EndpointKind.User, "alice", "before"), CancellationToken.None);
+        rig.Simulator.SendDirect("alice", ImRig.Bridge, "noise"); // another sender's seqs interleave
+
+        // Stored late: the server reads the send only after the bridge gave up waiting for its reply.
+        var late = ImRig.Outbound(EndpointKind.User, "alice", "stored late");
+        rig.Simulator.Stall(ImRig.Bridge, true);
+        Assert.Equal(SendFailureKind.Timeout, (await connector.SendAsync(late, CancellationToken.None)).Failure);
+        rig.Simulator.Stall(ImRig.Bridge, false);
+        var retried = await connector.SendAsync(late, CancellationToken.None);
+        Assert.True(retried.Succeeded, retried.ToString());
+        var stored = Assert.Single(rig.Simulator.Messages, m => m.Text == "stored late");
+        Assert.Equal($"{late.IdempotencyKey}@{stored.Seq}", retried.NativeMessageId);
+
+        // Never stored: the connection died before the server read it; the retry sends it, once.
+        var lost = ImRig.Outbound(EndpointKind.User, "alice", "never read");
+        rig.Simulator.Stall(ImRig.Bridge, true);
+        Assert.Equal(SendFailureKind.Timeout, (await connector.SendAsync(lost, CancellationToken.None)).Failure);
+        var sessions = rig.Simulator.AuthSuccesses;
+        rig.Simulator.Drop(ImRig.Bridge);
+        await Eventually.TrueAsync(() => rig.Simulator.AuthSuccesses > sessions && connector.CompletedCatchUps > 1, TimeSpan.FromSeconds(15), "the connector reconnected");
+        Assert.DoesNotContain(rig.Simulator.Messages, m => m.Text == "never read");
+        var resent = await connector.SendAsync(lost, CancellationToken.None);
+        Assert.True(resent.Succeeded, resent.ToString());
+        Assert.Single(rig.Simulator.Messages, m => m.Text == "never read");
+    }
+
+    [Fact]
     public async Task Deleting_a_sent_message_revokes_it_by_the_server_id_found_through_sync()
     {
         await using var rig = await ImRig.StartAsync(output);
