@@ -5,9 +5,11 @@ namespace Bridge.Host.Bus;
 
 /// <summary>
 /// Queue names and partitioning. Order is kept per conversation by hashing the conversation to
-/// one of N partition queues, each consumed one message at a time: the router's queues are keyed
-/// by the source conversation, each connector's delivery queues by the target conversation. So a
-/// slow or down backend holds only its own queues, and one conversation never overtakes itself.
+/// one of N partition queues, each consumed in queue order: the router's queues (one message at a
+/// time) are keyed by the source conversation, each connector's delivery queues (overlapping
+/// batches, each conversation in turn: <see cref="Delivery.DeliveryOrder"/>) by the target
+/// conversation. So a slow or down backend holds only its own queues, and one conversation never
+/// overtakes itself.
 /// </summary>
 public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan? sendTimeout = null, int maxBatch = 100, long maxBatchBytes = 1 << 20)
 {
