@@ -18,7 +18,7 @@ public sealed record RelaySpec(string Label, string Source, IReadOnlyList<string
 public sealed record RelayResult(RelaySpec Spec, IReadOnlyList<PhaseResult> Paced, PhaseResult Saturation, long RssBytes, long PeakRssBytes, string? Error = null)
 {
     /// <summary>The bridge's CPU time per delivery at saturation, in microseconds (0 when not measured).</summary>
-    public double CpuMicrosPerDelivery { get; init; }
+    public double CpuMicrosPerDelivery => Cpu?.Bridge is { } bridge && Saturation.Delivered > 0 ? bridge.TotalMicroseconds / Saturation.Delivered : 0;
 
     /// <summary>Cores used at saturation by the bridge, the broker, this process and the whole machine (null when not measured).</summary>
     public CpuSplit? Cpu { get; init; }
@@ -90,7 +90,6 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             }
             return new RelayResult(spec, paced, saturation, rss, peak)
             {
-                CpuMicrosPerDelivery = saturation.Delivered == 0 ? 0 : cpu.TotalMicroseconds / saturation.Delivered,
                 Cpu = split,
             };
         }

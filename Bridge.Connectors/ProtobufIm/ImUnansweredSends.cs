@@ -8,8 +8,8 @@ namespace Bridge.Connectors.ProtobufIm;
 /// </summary>
 internal sealed class ImUnansweredSends(int capacity)
 {
-    private readonly Dictionary<string, long> _sends = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+    private readonly ImRecentMap<long> _sends = new(capacity);
+    private readonly object _gate = new();
     private long _ownSeq;
 
     /// <summary>The highest own sender seq known (from AUTH and from send replies).</summary>
@@ -17,7 +17,7 @@ internal sealed class ImUnansweredSends(int capacity)
     {
         get
         {
-            lock (_sends)
+            lock (_gate)
             {
                 return _ownSeq;
             }
@@ -26,41 +26,16 @@ internal sealed class ImUnansweredSends(int capacity)
 
     public void ObserveOwnSeq(long seq)
     {
-        lock (_sends)
+        lock (_gate)
         {
             _ownSeq = Math.Max(_ownSeq, seq);
         }
     }
 
     /// <summary>A send with this client_msg_id timed out; stored, its seq is above <paramref name="ownSeqBefore"/>.</summary>
-    public void Add(string clientMsgId, long ownSeqBefore)
-    {
-        lock (_sends)
-        {
-            if (_sends.TryAdd(clientMsgId, ownSeqBefore))
-            {
-                _order.Enqueue(clientMsgId);
-                while (_order.Count > capacity)
-                {
-                    _sends.Remove(_order.Dequeue());
-                }
-            }
-        }
-    }
+    public void Add(string clientMsgId, long ownSeqBefore) => _sends.Add(clientMsgId, ownSeqBefore);
 
-    public bool TryGet(string clientMsgId, out long ownSeqBefore)
-    {
-        lock (_sends)
-        {
-            return _sends.TryGetValue(clientMsgId, out ownSeqBefore);
-        }
-    }
+    public bool TryGet(string clientMsgId, out long ownSeqBefore) => _sends.TryGet(clientMsgId, out ownSeqBefore);
 
-    public void Remove(string clientMsgId)
-    {
-        lock (_sends)
-        {
-            _sends.Remove(clientMsgId);
-        }
-    }
+    public void Remove(string clientMsgId) => _sends.Remove(clientMsgId);
 }

@@ -40,7 +40,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private readonly ImSyncCursor _cursor = new();
     private readonly ImLiveGaps _gaps;
     private readonly ConcurrentDictionary<string, Lazy<Task<SendResult>>> _sendsInFlight = new(StringComparer.Ordinal);
-    private readonly ImRecentResults _sent = new(10_000);
+    private readonly ImRecentMap<SendResult> _sent = new(10_000);
     private readonly ImUnansweredSends _unanswered = new(10_000);
     private readonly ImRecentIds _revoked = new(10_000);
     private readonly object _pipelineGate = new();
@@ -514,60 +514,46 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     /// <summary>The seq of the bridge's own message with this client_msg_id, paging SYNC up from <paramref name="ownSeqBefore"/>; null when it is not there.</summary>
     private async Task<long?> FindOwnSendAsync(ImLink link, string clientMsgId, long ownSeqBefore, CancellationToken cancellationToken)
     {
-        var maxSeq = ownSeqBefore;
-        for (var page = 0; page < MaxUnansweredSyncPages; page++)
+        var search = await SearchOwnMessageAsync(link, clientMsgId, ownSeqBefore, MaxUnansweredSyncPages, long.MaxValue, cancellationToken).ConfigureAwait(false);
+        return search.Match?.Seq ?? (search.Unfinished is { } why ? throw new TimeoutException(why) : null);
+    }
+
+    /// <summary>The server id of a message the bridge sent: one SYNC page from just below its seq, matched by client_msg_id.</summary>
+    private async Task<string?> FindServerIdAsync(ImLink link, ImSentMessageId sent, CancellationToken cancellationToken) =>
+        (await SearchOwnMessageAsync(link, sent.ClientMsgId, sent.Seq - 1, 5, sent.Seq, cancellationToken).ConfigureAwait(false)).Match?.MessageId;
+
+    /// <summary>
+    /// Pages SYNC up from <paramref name="fromSeq"/> (next page from the page's highest seq − 1) for
+    /// the bridge's own message with this client_msg_id, until it is found, the pages end, a page
+    /// starts above <paramref name="stopAboveSeq"/>, or <paramref name="maxPages"/> were read.
+    /// <see cref="OwnMessageSearch.Unfinished"/> says why the search stopped short of an answer.
+    /// </summary>
+    private async Task<OwnMessageSearch> SearchOwnMessageAsync(ImLink link, string clientMsgId, long fromSeq, int maxPages, long stopAboveSeq, CancellationToken cancellationToken)
+    {
+        var maxSeq = fromSeq;
+        for (var page = 0; page < maxPages; page++)
         {
             var reply = await link.RequestAsync(CommandType.CmdSyncReq, new SyncRequest { MaxSeq = maxSeq, Limit = 100 }, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
             if (reply.Message is not SyncResponse { ErrorCode: ErrorCode.ErrSuccess } result)
             {
-                throw new IOException($"SYNC answered {reply.Command}");
+                return new OwnMessageSearch(null, $"SYNC answered {reply.Command}");
             }
 
             var match = result.Messages.FirstOrDefault(m => m.SenderId == _options.UserId && m.ClientMsgId == clientMsgId);
             if (match is not null)
             {
-                return match.Seq;
+                return new OwnMessageSearch(match, null);
             }
 
-            if (!result.HasMore || result.Messages.Count == 0)
+            if (!result.HasMore || result.Messages.Count == 0 || result.Messages.Min(m => m.Seq) > stopAboveSeq)
             {
-                return null;
+                return new OwnMessageSearch(null, null);
             }
 
             maxSeq = Math.Max(maxSeq + 1, result.Messages.Max(m => m.Seq) - 1);
         }
 
-        throw new TimeoutException($"not found in {MaxUnansweredSyncPages} SYNC pages");
-    }
-
-    /// <summary>The server id of a message the bridge sent: one SYNC page from just below its seq, matched by client_msg_id.</summary>
-    private async Task<string?> FindServerIdAsync(ImLink link, ImSentMessageId sent, CancellationToken cancellationToken)
-    {
-        var maxSeq = sent.Seq - 1;
-        for (var page = 0; page < 5; page++)
-        {
-            var reply = await link.RequestAsync(CommandType.CmdSyncReq, new SyncRequest { MaxSeq = maxSeq, Limit = 100 }, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
-            if (reply.Message is not SyncResponse { ErrorCode: ErrorCode.ErrSuccess } result)
-            {
-                return null;
-            }
-
-            var match = result.Messages.FirstOrDefault(m => m.SenderId == _options.UserId && m.ClientMsgId == sent.ClientMsgId);
-            if (match is not null)
-            {
-                return match.MessageId;
-            }
-
-            // Past our seq (or nothing more): it is not there.
-            if (!result.HasMore || result.Messages.Count == 0 || result.Messages.Min(m => m.Seq) > sent.Seq)
-            {
-                return null;
-            }
-
-            maxSeq = Math.Max(maxSeq + 1, result.Messages.Max(m => m.Seq) - 1);
-        }
-
-        return null;
+        return new OwnMessageSearch(null, $"not found in {maxPages} SYNC pages");
     }
 
     private async Task<SendResult> RequestAsync(CommandType command, Google.Protobuf.IMessage body, string operation,
@@ -609,4 +595,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         _cursorSave.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>What a SYNC search for an own message found; <see cref="Unfinished"/>: why it stopped without an answer (null: it looked everywhere it had to).</summary>
+    private readonly record struct OwnMessageSearch(PushMessage? Match, string? Unfinished);
 }
