@@ -6,18 +6,21 @@ namespace Bridge.Host.Bus;
 /// A send that waits for the broker's confirm at most the topology's send timeout. A confirm lost
 /// with its connection must not hold a partition (and the connection's recovery) forever: the
 /// send fails, nothing is acknowledged, and the source redelivers. Every outcome is reported to
-/// the <see cref="BusSendMonitor"/>, which tells a stuck bus from a slow one.
+/// the <see cref="BusSendMonitor"/>, which tells a stuck bus from a slow one. A
+/// <c>serializer</c> replaces the bus's default (MassTransit's JSON envelope) for this send.
 /// </summary>
 internal static class BoundedSend
 {
-    public static async Task SendAsync<T>(ISendEndpoint endpoint, T message, TimeSpan timeout, BusSendMonitor monitor, CancellationToken cancellationToken, IReadOnlyDictionary<string, object>? headers = null)
+    private static readonly Dictionary<string, object> EmptyHeaders = [];
+
+    public static async Task SendAsync<T>(ISendEndpoint endpoint, T message, TimeSpan timeout, BusSendMonitor monitor, CancellationToken cancellationToken, IReadOnlyDictionary<string, object>? headers = null, IMessageSerializer? serializer = null)
         where T : class
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(timeout);
         try
         {
-            if (headers is null)
+            if (headers is null && serializer is null)
             {
                 await endpoint.Send(message, bounded.Token).ConfigureAwait(false);
             }
@@ -25,7 +28,12 @@ internal static class BoundedSend
             {
                 await endpoint.Send(message, context =>
                 {
-                    foreach (var (key, value) in headers)
+                    if (serializer is not null)
+                    {
+                        context.Serializer = serializer;
+                    }
+
+                    foreach (var (key, value) in headers ?? EmptyHeaders)
                     {
                         context.Headers.Set(key, value);
                     }

@@ -1,3 +1,4 @@
+using Bridge.Host.Bus.Serialization;
 using Bridge.Host.Configuration;
 using Bridge.Host.Delivery;
 using Bridge.Host.Routing;
@@ -11,7 +12,9 @@ namespace Bridge.Host.Bus;
 /// router queue per route partition and one delivery queue per connector and delivery partition.
 /// Router queues are consumed one message at a time; delivery queues may work on
 /// <c>bus.deliveryConcurrency</c> batches at once, each target conversation still in queue order
-/// (<see cref="DeliveryOrdering"/>).
+/// (<see cref="DeliveryOrdering"/>). The batches on these queues travel in the bridge's own content
+/// types (<see cref="BatchSerialization"/>); everything published for others keeps MassTransit's
+/// envelope.
 /// </summary>
 public static class BusExtensions
 {
@@ -78,6 +81,7 @@ public static class BusExtensions
             cfg.ReceiveEndpoint(topology.RouteQueueName(p), e =>
             {
                 Serial(e, config.Bus.PrefetchCount);
+                e.AddDeserializer(BatchSerialization.Route);
                 e.ConfigureConsumer<RouterConsumer>(context);
             });
         }
@@ -90,6 +94,7 @@ public static class BusExtensions
                 {
                     Serial(e, config.Bus.PrefetchCount);
                     e.ConcurrentMessageLimit = DeliveryOrdering.ConcurrencyFor(config.Bus);
+                    e.AddDeserializer(BatchSerialization.Delivery);
                     e.ConfigureConsumer<DeliveryConsumer>(context);
                 });
             }

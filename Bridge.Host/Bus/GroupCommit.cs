@@ -14,6 +14,11 @@ internal sealed class GroupCommit<T>(Func<IReadOnlyList<T>, Task> flush, int max
 {
     private readonly object _gate = new();
     private readonly Queue<(T Item, TaskCompletionSource Done)> _pending = new();
+
+    // Only the one running flush loop touches these; kept, so that a flush after an idle spell
+    // (one item, at low rates every item) does not allocate two lists of maxBatch again.
+    private readonly List<T> _items = [];
+    private readonly List<TaskCompletionSource> _waiters = [];
     private bool _flushing;
 
     public int MaxBatch => maxBatch;
@@ -44,8 +49,8 @@ internal sealed class GroupCommit<T>(Func<IReadOnlyList<T>, Task> flush, int max
 
     private async Task FlushLoopAsync()
     {
-        var items = new List<T>(maxBatch);
-        var waiters = new List<TaskCompletionSource>(maxBatch);
+        var items = _items;
+        var waiters = _waiters;
         while (true)
         {
             items.Clear();

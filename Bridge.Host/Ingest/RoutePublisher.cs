@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bridge.Contracts.V1;
 using Bridge.Host.Bus;
+using Bridge.Host.Bus.Serialization;
 using Bridge.Host.Store;
 using Bridge.Host.Telemetry;
 using MassTransit;
@@ -53,7 +54,7 @@ public sealed class RoutePublisher
         {
             activity?.SetTag("bridge.partition", partition);
             var endpoint = await _bus.GetSendEndpoint(_topology.RouteQueue(partition)).ConfigureAwait(false);
-            await BoundedSend.SendAsync(endpoint, new RouteBatch(events), _topology.SendTimeout, _sends, CancellationToken.None).ConfigureAwait(false);
+            await BoundedSend.SendAsync(endpoint, new RouteBatch(events), _topology.SendTimeout, _sends, CancellationToken.None, serializer: BatchSerialization.Route).ConfigureAwait(false);
         }
 
         await _store.RecordIngestsAsync(records, CancellationToken.None).ConfigureAwait(false);

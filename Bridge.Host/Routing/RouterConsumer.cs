@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bridge.Contracts.V1;
 using Bridge.Host.Bus;
+using Bridge.Host.Bus.Serialization;
 using Bridge.Host.Configuration;
 using Bridge.Host.Store;
 using Bridge.Host.Telemetry;
@@ -236,7 +237,7 @@ public sealed class RouterConsumer(
         var endpoint = await context.GetSendEndpoint(queue).ConfigureAwait(false);
         try
         {
-            await BoundedSend.SendAsync(endpoint, new DeliveryBatch(deliveries), topology.SendTimeout, sends, context.CancellationToken).ConfigureAwait(false);
+            await BoundedSend.SendAsync(endpoint, new DeliveryBatch(deliveries), topology.SendTimeout, sends, context.CancellationToken, serializer: BatchSerialization.Delivery).ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {

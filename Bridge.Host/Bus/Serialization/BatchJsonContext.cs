@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+using Bridge.Contracts.V1;
+
+namespace Bridge.Host.Bus.Serialization;
+
+/// <summary>
+/// Compile-time JSON metadata for the two internal batch contracts. A missing constructor
+/// argument or a null where the contract has none is an error, not a half-built batch (so nulls
+/// are written, not left out).
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UseStringEnumConverter = true,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(RouteBatch))]
+[JsonSerializable(typeof(DeliveryBatch))]
+internal sealed partial class BatchJsonContext : JsonSerializerContext;

@@ -1,0 +1,75 @@
+using System.Net.Mime;
+using System.Runtime.Serialization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using MassTransit;
+using MassTransit.Serialization;
+
+namespace Bridge.Host.Bus.Serialization;
+
+/// <summary>
+/// Serializer and deserializer of one internal batch contract (<see cref="Contracts.V1.RouteBatch"/>
+/// or <see cref="Contracts.V1.DeliveryBatch"/>) under its own content type. The body is the batch's
+/// JSON and nothing else: no MassTransit envelope, whose host, address and header fields cost more
+/// than a small batch's events. Reading parses the body once, straight into the batch, instead of
+/// into a JSON document first and the message from that. The content type names the contract, so
+/// no type headers are needed; MassTransit's own headers still travel as transport headers.
+/// Only the bridge reads these queues; a body in MassTransit's envelope format (written by an
+/// older bridge) is still read by the bus's default deserializer.
+/// </summary>
+internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeserializer, ISerializerFactory
+    where T : class
+{
+    private readonly JsonTypeInfo<T> _typeInfo = BatchJson.TypeInfo<T>();
+
+    public BatchSerializer(string mediaType)
+    {
+        ContentType = new ContentType(mediaType);
+        SupportedMessageTypes = [MessageUrn.ForTypeString<T>()];
+    }
+
+    public ContentType ContentType { get; }
+
+    public string[] SupportedMessageTypes { get; }
+
+    public IMessageSerializer CreateSerializer() => this;
+
+    public IMessageDeserializer CreateDeserializer() => this;
+
+    public MessageBody GetMessageBody<TMessage>(SendContext<TMessage> context)
+        where TMessage : class =>
+        context.Message is T message
+            ? new BatchMessageBody<T>(message, _typeInfo)
+            : throw new SerializationException($"{ContentType.MediaType} carries {typeof(T).Name} only, not {typeof(TMessage).Name}");
+
+    public ConsumeContext Deserialize(ReceiveContext receiveContext) =>
+        new BodyConsumeContext(receiveContext, Deserialize(receiveContext.Body, receiveContext.TransportHeaders, receiveContext.InputAddress));
+
+    public SerializerContext Deserialize(MessageBody body, Headers headers, Uri? destinationAddress = null)
+    {
+        T? message;
+        try
+        {
+            message = JsonSerializer.Deserialize(body.GetBytes(), _typeInfo);
+        }
+        catch (JsonException ex)
+        {
+            // Not wrapped: MassTransit writes the innermost exception's message into the faulted
+            // message's MT-Fault-Message header, and that header should say which contract failed.
+            throw new SerializationException($"a {ContentType.MediaType} body is not a valid {typeof(T).Name}: {ex.Message}");
+        }
+
+        return new BatchSerializerContext<T>(this,
+            new RawMessageContext(headers, destinationAddress, RawSerializerOptions.Default),
+            message ?? throw new SerializationException($"a {ContentType.MediaType} body is null"));
+    }
+
+    public MessageBody GetMessageBody(string text) => new StringMessageBody(text);
+
+    public void Probe(ProbeContext context)
+    {
+        var scope = context.CreateScope("json");
+        scope.Add("contentType", ContentType.MediaType);
+        scope.Add("provider", "System.Text.Json, source-generated");
+    }
+}

@@ -1,0 +1,114 @@
+using System.Runtime.Serialization;
+using System.Text;
+using System.Text.Json;
+using Bridge.Contracts.V1;
+using Bridge.Host.Bus.Serialization;
+using MassTransit.Context;
+using MassTransit.Serialization;
+
+namespace Bridge.Tests.Host;
+
+/// <summary>The bridge's own wire format for the route and delivery batches: what goes in comes out, and a bad body is a clear error.</summary>
+public class BatchSerializationTests
+{
+    private static readonly DateTimeOffset At = new(2026, 12, 5, 4, 30, 1, 123, TimeSpan.FromHours(2));
+    private static readonly EndpointRef Room = new("alpha", EndpointKind.Room, "lobby");
+    private static readonly EndpointRef Group = new("beta", EndpointKind.Group, "g-1");
+
+    private static RouteBatch EveryKindOfEvent() => new(
+    [
+        new InboundEvent(Posted: new MessagePosted(Guid.NewGuid(), Room, new Participant("alpha", "u1", "Ünïcødé 😀"),
+            new MessageBody(BodyKind.Image, "caption", "https://cdn.example/x.png", "x.png", 12_345), "n-1", At, At.AddMilliseconds(7),
+            ReplyToNativeId: "n-0", Attributes: new Dictionary<string, string> { ["k"] = "v", ["quote"] = "\"\\\n" }), TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        new InboundEvent(Edited: new MessageEdited(Guid.NewGuid(), Room, new Participant("alpha", "u1"), "n-1", MessageBody.FromText("edited"), At)),
+        new InboundEvent(Deleted: new MessageDeleted(Guid.NewGuid(), Room, DeletedBy: null, "n-1", At)),
+        new InboundEvent(Membership: new MembershipChanged(Guid.NewGuid(), Room, new Participant("alpha", "u2", "Bob"), MembershipChange.Renamed, "Robert", At)),
+    ]);
+
+    private static DeliveryBatch TwoInstructions() => new(
+    [
+        new DeliverMessage(Guid.NewGuid(), "lobby", Room, Group, DeliveryAction.Post, new Participant("alpha", "u1", "Alice"), MessageBody.FromText("hello"),
+            "idem-1", At, At.AddSeconds(1), ReplyToTargetNativeId: "t-0", MappedSenderId: "b-1", TraceParent: "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01"),
+        new DeliverMessage(Guid.NewGuid(), "lobby", Room, Group, DeliveryAction.Delete, new Participant("alpha", "u1"), new MessageBody(BodyKind.System, null),
+            "idem-2", At, At, TargetNativeMessageId: "t-9"),
+    ]);
+
+    private static byte[] Write<T>(BatchSerializer<T> serializer, T batch)
+        where T : class => serializer.GetMessageBody(new MessageSendContext<T>(batch, CancellationToken.None)).GetBytes();
+
+    private static T Read<T>(BatchSerializer<T> serializer, byte[] body)
+        where T : class
+    {
+        var context = serializer.Deserialize(new MemoryMessageBody(body), new DictionarySendHeaders(new Dictionary<string, object?>()));
+        Assert.True(context.IsSupportedMessageType<T>());
+        Assert.False(context.IsSupportedMessageType<MessagePosted>());
+        Assert.True(context.TryGetMessage<T>(out var message));
+        return message!;
+    }
+
+    [Fact]
+    public void A_route_batch_with_every_kind_of_event_and_every_optional_field_comes_back_equal()
+    {
+        var batch = EveryKindOfEvent();
+        var read = Read(BatchSerialization.Route, Write(BatchSerialization.Route, batch));
+        Assert.Equivalent(batch, read, strict: true);
+        Assert.Equal(batch.Events.Select(e => e.EventId), read.Events.Select(e => e.EventId));
+        Assert.Equal(At, read.Events[0].Posted!.SentAt);
+        Assert.Equal(At.Offset, read.Events[0].Posted!.SentAt.Offset);
+    }
+
+    [Fact]
+    public void A_delivery_batch_with_every_action_and_optional_field_comes_back_equal()
+    {
+        var batch = TwoInstructions();
+        var read = Read(BatchSerialization.Delivery, Write(BatchSerialization.Delivery, batch));
+        Assert.Equivalent(batch, read, strict: true);
+    }
+
+    [Fact]
+    public void The_body_is_the_batch_alone_without_envelope_or_derived_properties()
+    {
+        using var json = JsonDocument.Parse(Write(BatchSerialization.Route, EveryKindOfEvent()));
+        Assert.Equal(["events"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        var first = json.RootElement.GetProperty("events")[0];
+        Assert.Equal(["posted", "edited", "deleted", "membership", "traceParent"], first.EnumerateObject().Select(p => p.Name));
+        var conversation = first.GetProperty("posted").GetProperty("conversation");
+        Assert.Equal(["connector", "kind", "nativeId"], conversation.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Room", conversation.GetProperty("kind").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"events\": [", "is not a valid RouteBatch")]
+    [InlineData("{}", "missing required properties including: 'events'")]
+    [InlineData("{\"events\": null}", "events")]
+    [InlineData("{\"events\": [{\"posted\": {\"eventId\": \"not-a-guid\"}}]}", "is not a valid RouteBatch")]
+    [InlineData("[1, 2]", "is not a valid RouteBatch")]
+    [InlineData("null", "body is null")]
+    public void A_malformed_route_batch_is_a_serialization_error_that_says_what_is_wrong(string body, string expected)
+    {
+        var error = Assert.Throws<SerializationException>(() => Read(BatchSerialization.Route, Encoding.UTF8.GetBytes(body)));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains(BatchSerialization.RouteBatchMediaType, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_null_where_the_contract_has_none_and_invalid_utf8_are_refused()
+    {
+        var valid = Encoding.UTF8.GetString(Write(BatchSerialization.Delivery, TwoInstructions()));
+        var nullBody = valid.Replace("\"body\":{", "\"body\":null,\"x\":{", StringComparison.Ordinal);
+        var error = Assert.Throws<SerializationException>(() => Read(BatchSerialization.Delivery, Encoding.UTF8.GetBytes(nullBody)));
+        Assert.Contains("body", error.Message, StringComparison.Ordinal);
+
+        var bytes = Encoding.UTF8.GetBytes(valid.Replace("hello", "hel\u00ffo", StringComparison.Ordinal));
+        var at = Array.IndexOf(bytes, (byte)0xC3);
+        bytes[at] = 0xFF; // a lone 0xFF byte is never UTF-8
+        Assert.Throws<SerializationException>(() => Read(BatchSerialization.Delivery, bytes));
+    }
+
+    [Fact]
+    public void A_serializer_refuses_to_write_a_message_of_another_contract()
+    {
+        var error = Assert.Throws<SerializationException>(() => BatchSerialization.Route.GetMessageBody(new MessageSendContext<DeliveryBatch>(TwoInstructions(), CancellationToken.None)));
+        Assert.Equal($"{BatchSerialization.RouteBatchMediaType} carries RouteBatch only, not DeliveryBatch", error.Message);
+    }
+}
