@@ -53,9 +53,12 @@ public sealed class RtmConnectorTests(ITestOutputHelper output)
         await using var rig = await RtmRig.StartAsync(output);
         rig.Sink.DurableDelay = TimeSpan.FromMilliseconds(300);
         await rig.Simulator.SendAsync(RtmRig.Alice, RtmConversationType.P2P, RtmRig.BridgeUid, "once");
-        await Eventually.TrueAsync(() => rig.Sink.Calls == 1, TimeSpan.FromSeconds(5), "the push reached the sink");
+        // The connector's catch-up of user/111 may still be running after it logged in and can find
+        // the same message in the history: then the sink sees it once more (same event id).
+        await Eventually.TrueAsync(() => rig.Sink.Calls >= 1, TimeSpan.FromSeconds(5), "the push reached the sink");
+        var before = rig.Sink.Calls;
         await rig.Simulator.RepushUnansweredAsync(RtmRig.BridgeUid);
-        await Eventually.TrueAsync(() => rig.Sink.Calls == 2 && rig.Simulator.UnansweredPushes(RtmRig.BridgeUid) == 0, TimeSpan.FromSeconds(5), $"both copies were answered (calls {rig.Sink.Calls}, unanswered {rig.Simulator.UnansweredPushes(RtmRig.BridgeUid)})");
+        await Eventually.TrueAsync(() => rig.Sink.Calls > before && rig.Simulator.UnansweredPushes(RtmRig.BridgeUid) == 0, TimeSpan.FromSeconds(5), $"both copies were answered (calls {rig.Sink.Calls}, unanswered {rig.Simulator.UnansweredPushes(RtmRig.BridgeUid)})");
         var posted = await rig.Sink.WaitForAsync<MessagePosted>(1);
         Assert.Single(rig.Sink.Posted);
         Assert.Equal(new EndpointRef("rtm", EndpointKind.User, Id(RtmRig.Alice)), posted[0].Conversation);
