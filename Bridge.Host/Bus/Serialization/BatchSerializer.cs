@@ -56,12 +56,12 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
         {
             // Not wrapped: MassTransit writes the innermost exception's message into the faulted
             // message's MT-Fault-Message header, and that header should say which contract failed.
-            throw new SerializationException($"a {ContentType.MediaType} body is not a valid {typeof(T).Name}: {ex.Message}");
+            throw new SerializationException($"the {ContentType.MediaType} body is not a valid {typeof(T).Name}: {ex.Message}");
         }
 
         return new BatchSerializerContext<T>(this,
             new RawMessageContext(headers, destinationAddress, RawSerializerOptions.Default),
-            message ?? throw new SerializationException($"a {ContentType.MediaType} body is null"));
+            message ?? throw new SerializationException($"the {ContentType.MediaType} body is null"));
     }
 
     public MessageBody GetMessageBody(string text) => new StringMessageBody(text);
