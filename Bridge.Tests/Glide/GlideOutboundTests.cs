@@ -34,6 +34,8 @@ public sealed class GlideOutboundTests(ITestOutputHelper output)
         Assert.True(result.Succeeded, result.ToString());
         Assert.Equal("900:0123456789abcdef0123456789abcdef", result.NativeMessageId);
 
+        // The server acknowledges before it delivers: wait for the push.
+        await Eventually.TrueAsync(() => rig.Sim.Received("1002", GlideActions.Chat).Count > 0, TimeSpan.FromSeconds(5), "the push reached 1002");
         var push = Assert.Single(rig.Sim.Received("1002", GlideActions.Chat));
         var data = JsonDocument.Parse(push.Data!).RootElement;
         Assert.Equal("0123456789abcdef0123456789abcdef", data.GetProperty("cliMid").GetString());
@@ -53,6 +55,8 @@ public sealed class GlideOutboundTests(ITestOutputHelper output)
         var message = Message(EndpointKind.Group, "room", "to the channel");
         var result = await connector.SendAsync(message, CancellationToken.None);
         Assert.True(result.Succeeded, result.ToString());
+        // The server acknowledges before it fans the message out: wait for the push.
+        await Eventually.TrueAsync(() => rig.Sim.Received("1002", GlideActions.Group).Count > 0, TimeSpan.FromSeconds(5), "the push reached 1002");
         var push = Assert.Single(rig.Sim.Received("1002", GlideActions.Group));
         Assert.Equal("900", push.From);
         Assert.Equal("room", push.To);
