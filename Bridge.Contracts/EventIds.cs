@@ -13,8 +13,24 @@ public static class EventIds
 {
     public static Guid ForIngest(string connector, string nativeKey) => NameBased($"ingest\n{connector}\n{nativeKey}");
 
-    public static string IdempotencyKey(Guid eventId, DeliveryAction action, EndpointRef target) =>
-        Convert.ToHexStringLower(Hash($"deliver\n{eventId:N}\n{action}\n{target}").AsSpan(0, 16));
+    public static string IdempotencyKey(Guid eventId, DeliveryAction action, EndpointRef target)
+    {
+        // Per delivery: hashed from a stack buffer when the text fits (a conversation id is short).
+        var text = $"deliver\n{eventId:N}\n{action}\n{target}";
+        Span<byte> utf8 = stackalloc byte[512];
+        if (Encoding.UTF8.GetMaxByteCount(text.Length) > utf8.Length)
+        {
+            utf8 = Encoding.UTF8.GetBytes(text);
+        }
+        else
+        {
+            utf8 = utf8[..Encoding.UTF8.GetBytes(text, utf8)];
+        }
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8, hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
 
     /// <summary>A stable 63-bit positive number from a key (RTM mids are Int64 and unique per sender).</summary>
     public static long ToPositiveInt64(string key)

@@ -83,7 +83,7 @@ public sealed class RawBrokerBaseline(BenchSettings settings, int payload, TextW
             await Task.WhenAll(pending).ConfigureAwait(false);
             var result = r.Result();
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms"));
+                $"  {spec.Label} [{PhaseResult.Describe(phase, rate)}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms"));
             return result;
 
             async Task Publish(byte[] body)
@@ -100,6 +100,11 @@ public sealed class RawBrokerBaseline(BenchSettings settings, int payload, TextW
         }
 
         await Phase("w", settings.WarmupMessages, null).ConfigureAwait(false);
+        if (settings.WarmupBurst > 0)
+        {
+            await Phase("b", settings.WarmupBurst, null).ConfigureAwait(false);
+        }
+
         var paced = new List<PhaseResult>();
         foreach (var rate in settings.Rates)
         {

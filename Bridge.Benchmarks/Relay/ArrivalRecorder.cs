@@ -134,4 +134,13 @@ public sealed class ArrivalRecorder
 public sealed record PhaseResult(int Injected, long Expected, long Delivered, long Duplicates, double DeliveriesPerSecond, double P50, double P95, double P99, double Max)
 {
     public long Lost => Expected - Delivered;
+
+    /// <summary>How the run log names a phase: w (warm-up), b (warm-up burst), p0, p1, ... (paced at <paramref name="rate"/>), s (saturation).</summary>
+    public static string Describe(string phase, double? rate) => phase switch
+    {
+        "w" => "warm-up",
+        "b" => "warm-up burst",
+        _ when phase.StartsWith('p') => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{rate:0}/s offered"),
+        _ => "saturation",
+    };
 }

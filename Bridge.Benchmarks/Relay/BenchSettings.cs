@@ -22,6 +22,12 @@ public sealed class BenchSettings
 
     public double WarmupRate { get; set; } = 200;
 
+    /// <summary>
+    /// Deliveries sent at saturation after the paced warm-up, not measured; then the benchmark waits
+    /// until the bridge is idle (its tier-1 JIT compilations and background store work done).
+    /// </summary>
+    public int WarmupBurst { get; set; } = 4_000;
+
     /// <summary>At most this many injected messages not yet delivered everywhere, at saturation.</summary>
     public int Window { get; set; } = 2000;
 
@@ -36,6 +42,9 @@ public sealed class BenchSettings
     public List<string> BusOverrides { get; } = [];
 
     public int Prefetch { get; set; } = 64;
+
+    /// <summary>Extra environment variables for the bridge's process only, e.g. <c>DOTNET_GCgen0size=0x1000000</c>.</summary>
+    public Dictionary<string, string> BridgeEnvironment { get; } = [];
 
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(300);
 
@@ -59,11 +68,14 @@ public sealed class BenchSettings
           --payloads 100,4096    payload sizes in bytes for the baseline and main scenarios (default 100)
           --window N             in-flight messages at saturation (default 2000)
           --warmup N             messages sent at 200/s before measuring (default 800)
+          --warmup-burst N       deliveries sent at saturation after that, not measured; then the bridge is given
+                                 time to go idle, so its JIT has compiled the hot paths (default 4000; 0 skips)
           --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
           --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)
           --store-path PATH      the bridge's SQLite file (default: a fresh one per scenario; :memory: for diagnosis)
           --outcome-events X     the bridge's delivery.outcomeEvents (all, failures, none) in every scenario
           --bus KEY=VALUE        extra bus setting for the bridge, e.g. --bus prefetch=128 (repeatable)
+          --bridge-env KEY=VALUE environment variable for the bridge's process only (repeatable)
         """;
 
     public static BenchSettings Parse(IReadOnlyList<string> args)
@@ -87,6 +99,7 @@ public sealed class BenchSettings
                 case "--payloads": s.Payloads = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Int).ToArray(); break;
                 case "--window": s.Window = Int(Next()); break;
                 case "--warmup": s.WarmupMessages = Int(Next()); break;
+                case "--warmup-burst": s.WarmupBurst = Int(Next()); break;
                 case "--quick": s.Matrix = "quick"; break;
                 case "--full": s.Matrix = "full"; break;
                 case "--baseline-only": s.Matrix = "baseline"; break;
@@ -106,6 +119,15 @@ public sealed class BenchSettings
                         s.Prefetch = Int(kv[1]);
                     }
 
+                    break;
+                case "--bridge-env":
+                    var variable = Next().Split('=', 2);
+                    if (variable.Length != 2 || variable[0].Length == 0)
+                    {
+                        throw new ArgumentException("--bridge-env takes KEY=VALUE");
+                    }
+
+                    s.BridgeEnvironment[variable[0]] = variable[1];
                     break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }

@@ -52,7 +52,7 @@ public sealed class BridgeProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<BridgeProcess> StartAsync(string configPath, int healthPort, TimeSpan readyTimeout, CancellationToken cancellationToken)
+    public static async Task<BridgeProcess> StartAsync(string configPath, int healthPort, TimeSpan readyTimeout, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Bridge.Host.dll");
         var psi = new ProcessStartInfo("dotnet", [dll, "run", "--config", configPath])
@@ -61,6 +61,11 @@ public sealed class BridgeProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = Path.GetDirectoryName(configPath)!,
         };
+        foreach (var (key, value) in environment)
+        {
+            psi.Environment[key] = value;
+        }
+
         var bridge = new BridgeProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start the bridge"));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();

@@ -51,7 +51,7 @@ public sealed class MachineCpu
     private const double TicksPerSecond = 100;
 
     /// <summary>utime + stime of a process (fields 14 and 15 of /proc/PID/stat).</summary>
-    private static TimeSpan ProcessCpu(int pid)
+    internal static TimeSpan ProcessCpu(int pid)
     {
         try
         {

@@ -50,12 +50,22 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
             var healthPort = BridgeProcess.FreePort();
             var configPath = Path.Combine(directory.FullName, "bridge.yaml");
             await File.WriteAllTextAsync(configPath, Config(directory.FullName, healthPort, source, targets), cancellationToken).ConfigureAwait(false);
-            await using var bridge = await BridgeProcess.StartAsync(configPath, healthPort, settings.ReadyTimeout, cancellationToken).ConfigureAwait(false);
+            await using var bridge = await BridgeProcess.StartAsync(configPath, healthPort, settings.ReadyTimeout, settings.BridgeEnvironment, cancellationToken).ConfigureAwait(false);
 
             var warmup = await PhaseAsync("w", receivers, source, settings.WarmupMessages, settings.WarmupRate, cancellationToken).ConfigureAwait(false);
             if (warmup.Lost > 0)
             {
                 return Failed($"warm-up lost {warmup.Lost} of {warmup.Expected}; bridge output:\n{Tail(bridge.Output)}");
+            }
+
+            if (settings.WarmupBurst > 0)
+            {
+                // The paced warm-up leaves the bridge's JIT busy for many seconds more (thousands of
+                // methods recompiled at tier 1, 0.3-0.5 of a core); a burst makes the saturation
+                // paths hot too, and the wait lets those compilations finish before measuring.
+                await PhaseAsync("b", receivers, source, Math.Max(1, settings.WarmupBurst / receivers.Count), rate: null, cancellationToken).ConfigureAwait(false);
+                var quiet = await BridgeIdle.WaitAsync(bridge.Id, cancellationToken).ConfigureAwait(false);
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: the bridge went idle {quiet.TotalSeconds:0.0} s after the burst"));
             }
 
             var paced = new List<PhaseResult>();
@@ -136,7 +146,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
         var result = recorder.Result();
         var dropped = source.DroppedPushes - droppedBefore;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {spec.Label} [{(phase == "w" ? "warm-up" : phase.StartsWith('p') ? $"{rate:0}/s offered" : "saturation")}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}{(dropped > 0 ? $", source server dropped {dropped} pushes" : "")}"));
+            $"  {spec.Label} [{PhaseResult.Describe(phase, rate)}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}{(dropped > 0 ? $", source server dropped {dropped} pushes" : "")}"));
         return result;
     }
 

@@ -22,6 +22,8 @@ public sealed class BusTopology(string prefix, int routePartitions, int delivery
     /// <summary>How long one send may wait for the broker's confirm before it is given up (and redelivered later).</summary>
     public TimeSpan SendTimeout { get; } = sendTimeout ?? TimeSpan.FromSeconds(30);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri?[]> _deliverQueues = new(StringComparer.Ordinal);
+
     public int RoutePartitions => routePartitions;
 
     public int DeliveryPartitions => deliveryPartitions;
@@ -30,11 +32,17 @@ public sealed class BusTopology(string prefix, int routePartitions, int delivery
 
     public string DeliverQueueName(string connector, int partition) => $"{prefix}.deliver.{connector}.{partition}";
 
-    public int RoutePartition(EndpointRef conversation) => Partition(conversation.ToString(), routePartitions);
+    public int RoutePartition(EndpointRef conversation) => routePartitions <= 1 ? 0 : Partition(conversation.ToString(), routePartitions);
 
     public Uri RouteQueue(int partition) => new($"queue:{RouteQueueName(partition)}");
 
-    public Uri DeliverQueue(EndpointRef target) => new($"queue:{DeliverQueueName(target.Connector, Partition(target.ToString(), deliveryPartitions))}");
+    /// <summary>The delivery queue of a target conversation; the same <see cref="Uri"/> instance each time (the router keys its batches by it).</summary>
+    public Uri DeliverQueue(EndpointRef target)
+    {
+        var partition = deliveryPartitions <= 1 ? 0 : Partition(target.ToString(), deliveryPartitions);
+        var queues = _deliverQueues.GetOrAdd(target.Connector, static (_, n) => new Uri?[n], deliveryPartitions);
+        return queues[partition] ??= new Uri($"queue:{DeliverQueueName(target.Connector, partition)}");
+    }
 
     /// <summary>FNV-1a over UTF-8: stable across processes (string.GetHashCode is not).</summary>
     public static int Partition(string key, int partitions)

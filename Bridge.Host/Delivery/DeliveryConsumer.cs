@@ -208,7 +208,10 @@ public sealed class DeliveryConsumer(
         var tags = new TagList { { "route", d.Route }, { "target", d.Target.Connector } };
         BridgeTelemetry.Relayed.Add(1, tags);
         BridgeTelemetry.RelayLatency.Record(latency, tags);
-        DeliveryLog.Delivered(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), nativeId, latency);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            DeliveryLog.Delivered(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), nativeId, latency);
+        }
         return (new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency), record);
     }
 

@@ -90,7 +90,11 @@ public sealed class IngestSink(
 
             await durable.WaitAsync(cancellationToken).ConfigureAwait(false);
             BridgeTelemetry.Received.Add(1, tag);
-            IngestLog.Ingested(logger, type, eventId, conversation.ToString(), nativeId);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                IngestLog.Ingested(logger, type, eventId, conversation.ToString(), nativeId);
+            }
+
             return IngestOutcome.Accepted;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

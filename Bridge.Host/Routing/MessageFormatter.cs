@@ -6,9 +6,17 @@ namespace Bridge.Host.Routing;
 /// <summary>Applies a route's format template: {source}, {sender}, {text}, {route}.</summary>
 public static class MessageFormatter
 {
+    /// <summary>One builder per thread, reused: a delivery's text is formatted once per target.</summary>
+    [ThreadStatic]
+    private static StringBuilder? _builder;
+
+    /// <summary>Texts longer than this get a builder of their own, so a thread does not keep a large one.</summary>
+    private const int ReusedCapacity = 4096;
+
     public static string Apply(string template, string source, string sender, string text, string route)
     {
-        var result = new StringBuilder(template.Length + text.Length + sender.Length + 16);
+        var capacity = template.Length + text.Length + sender.Length + 16;
+        var result = capacity <= ReusedCapacity ? (_builder ??= new StringBuilder(ReusedCapacity)).Clear() : new StringBuilder(capacity);
         var i = 0;
         while (i < template.Length)
         {

@@ -78,15 +78,18 @@ public sealed class RouterConsumer(
         }
 
         await Task.WhenAll(pending).ConfigureAwait(false);
-        foreach (var (e, type, count) in routed)
+        if (logger.IsEnabled(LogLevel.Debug))
         {
-            if (count == 0)
+            foreach (var (e, type, count) in routed)
             {
-                RoutingLog.NoRoute(logger, e.Conversation?.ToString() ?? "?", type, e.EventId);
-            }
-            else
-            {
-                RoutingLog.Routed(logger, type, e.EventId, e.Conversation?.ToString() ?? "?", count);
+                if (count == 0)
+                {
+                    RoutingLog.NoRoute(logger, e.Conversation?.ToString() ?? "?", type, e.EventId);
+                }
+                else
+                {
+                    RoutingLog.Routed(logger, type, e.EventId, e.Conversation?.ToString() ?? "?", count);
+                }
             }
         }
 

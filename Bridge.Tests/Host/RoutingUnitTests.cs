@@ -42,6 +42,9 @@ public class RoutingUnitTests
     {
         Assert.Equal("[rtm] Ann: hi (lobby) {other}", MessageFormatter.Apply("[{source}] {sender}: {text} ({route}) {other}", "rtm", "Ann", "hi", "lobby"));
         Assert.Equal("unclosed {text", MessageFormatter.Apply("unclosed {text", "s", "n", "t", "r"));
+        var large = new string('x', 10_000);
+        Assert.Equal($"<{large}>", MessageFormatter.Apply("<{text}>", "s", "n", large, "r"));
+        Assert.Equal("s:n", MessageFormatter.Apply("{source}:{sender}", "s", "n", "t", "r"));
         var media = MessageFormatter.Format(MessageBody.Media(BodyKind.Image, "http://x/1.png", "1.png"), "{sender}: {text}", "s", "Ann", "r");
         Assert.Equal(BodyKind.Image, media.Kind);
         Assert.Equal("http://x/1.png", media.Url);
@@ -74,6 +77,18 @@ public class RoutingUnitTests
         Assert.NotEqual(key, EventIds.IdempotencyKey(id, DeliveryAction.Delete, target));
         Assert.NotEqual(key, EventIds.IdempotencyKey(id, DeliveryAction.Post, E("erl", EndpointKind.Group, "8")));
         Assert.InRange(EventIds.ToPositiveInt64(key), 0, long.MaxValue);
+    }
+
+    [Theory]
+    [InlineData("7")]
+    [InlineData("a conversation id far longer than the stack buffer the key is hashed from, repeated: ")]
+    public void Idempotency_keys_stay_what_earlier_bridges_derived(string conversation)
+    {
+        // Keys go to the backends as client-side ids: a redelivery after an upgrade must carry the same one.
+        var id = EventIds.ForIngest("rtm", "3/1001/7/42");
+        var target = E("erl", EndpointKind.Group, conversation.Length > 1 ? string.Concat(Enumerable.Repeat(conversation + "Ünï ", 20)) : conversation);
+        var earlier = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"deliver\n{id:N}\nEdit\n{target}")).AsSpan(0, 16));
+        Assert.Equal(earlier, EventIds.IdempotencyKey(id, DeliveryAction.Edit, target));
     }
 
     [Theory]

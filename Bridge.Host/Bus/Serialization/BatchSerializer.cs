@@ -50,7 +50,7 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
         T? message;
         try
         {
-            message = JsonSerializer.Deserialize(body.GetBytes(), _typeInfo);
+            message = JsonSerializer.Deserialize(ReceivedBody.Span(body), _typeInfo);
         }
         catch (JsonException ex)
         {
