@@ -10,13 +10,15 @@ public static class BridgeIdle
 
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Returns how long it took; gives up after <paramref name="limit"/> (default 20 s) and returns that.</summary>
-    public static async Task<TimeSpan> WaitAsync(int pid, CancellationToken cancellationToken, TimeSpan? limit = null)
+    /// <summary>A bridge that keeps working longer than this is measured anyway.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>Returns how long it took (<see cref="MaxWait"/> when it gave up).</summary>
+    public static async Task<TimeSpan> WaitAsync(int pid, CancellationToken cancellationToken)
     {
-        var max = limit ?? TimeSpan.FromSeconds(20);
         var start = Stopwatch.GetTimestamp();
         var before = MachineCpu.ProcessCpu(pid);
-        while (Stopwatch.GetElapsedTime(start) < max)
+        while (Stopwatch.GetElapsedTime(start) < MaxWait)
         {
             await Task.Delay(Window, cancellationToken).ConfigureAwait(false);
             var now = MachineCpu.ProcessCpu(pid);
@@ -28,6 +30,6 @@ public static class BridgeIdle
             before = now;
         }
 
-        return max;
+        return MaxWait;
     }
 }

@@ -47,7 +47,14 @@ public static class MessageFormatter
             i = close + 1;
         }
 
-        return result.ToString();
+        var formatted = result.ToString();
+        if (result.Capacity > ReusedCapacity && ReferenceEquals(result, _builder))
+        {
+            // A template that repeats {text} outgrew the estimate: the thread does not keep the larger builder.
+            _builder = null;
+        }
+
+        return formatted;
     }
 
     /// <summary>The body as it goes to a target: text through the template, media kept with a formatted caption.</summary>

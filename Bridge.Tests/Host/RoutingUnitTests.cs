@@ -45,6 +45,9 @@ public class RoutingUnitTests
         var large = new string('x', 10_000);
         Assert.Equal($"<{large}>", MessageFormatter.Apply("<{text}>", "s", "n", large, "r"));
         Assert.Equal("s:n", MessageFormatter.Apply("{source}:{sender}", "s", "n", "t", "r"));
+        var medium = new string('y', 3_000);
+        Assert.Equal(medium + medium, MessageFormatter.Apply("{text}{text}", "s", "n", medium, "r"));
+        Assert.Equal("[s] n", MessageFormatter.Apply("[{source}] {sender}", "s", "n", "t", "r"));
         var media = MessageFormatter.Format(MessageBody.Media(BodyKind.Image, "http://x/1.png", "1.png"), "{sender}: {text}", "s", "Ann", "r");
         Assert.Equal(BodyKind.Image, media.Kind);
         Assert.Equal("http://x/1.png", media.Url);
@@ -89,6 +92,14 @@ public class RoutingUnitTests
         var target = E("erl", EndpointKind.Group, conversation.Length > 1 ? string.Concat(Enumerable.Repeat(conversation + "Ünï ", 20)) : conversation);
         var earlier = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"deliver\n{id:N}\nEdit\n{target}")).AsSpan(0, 16));
         Assert.Equal(earlier, EventIds.IdempotencyKey(id, DeliveryAction.Edit, target));
+
+        // Event ids and RTM mids too: the store and the backends hold the ones earlier bridges made.
+        var name = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"ingest\nrtm\n{target.NativeId}")).AsSpan(0, 16).ToArray();
+        name[6] = (byte)((name[6] & 0x0F) | 0x50);
+        name[8] = (byte)((name[8] & 0x3F) | 0x80);
+        Assert.Equal(new Guid(name, bigEndian: true), EventIds.ForIngest("rtm", target.NativeId));
+        var mid = BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("int64\n" + target.NativeId))) & 0x7FFF_FFFF_FFFF_FFFFUL;
+        Assert.Equal((long)mid, EventIds.ToPositiveInt64(target.NativeId));
     }
 
     [Theory]
