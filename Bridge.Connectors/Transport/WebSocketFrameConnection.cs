@@ -3,7 +3,11 @@ using System.Net.WebSockets;
 
 namespace Bridge.Connectors.Transport;
 
-/// <summary>A client WebSocket (see <see cref="WebSocketUpgrade"/>) that reads whole messages into pooled buffers.</summary>
+/// <summary>
+/// A client WebSocket (see <see cref="WebSocketUpgrade"/>) that reads whole messages into pooled
+/// buffers. Data frames are written by <see cref="FrameWriteQueue"/>, which gathers the frames of
+/// concurrent senders into one write; the WebSocket itself still answers pings and closes.
+/// </summary>
 public sealed class WebSocketFrameConnection : IFrameConnection
 {
     private const int InitialBufferBytes = 4096;
@@ -11,16 +15,20 @@ public sealed class WebSocketFrameConnection : IFrameConnection
     private readonly WebSocket _socket;
     private readonly WebSocketEndpointOptions _options;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly FrameWriteQueue _writes;
     private long _lastReceived;
 
-    private WebSocketFrameConnection(WebSocket socket, WebSocketEndpointOptions options, TimeProvider time)
+    internal WebSocketFrameConnection(WebSocket socket, SharedWriteStream stream, WebSocketEndpointOptions options, TimeProvider time)
     {
         _socket = socket;
         _options = options;
         _time = time;
         _lastReceived = time.GetTimestamp();
+        _writes = new FrameWriteQueue(stream, socket.Abort);
     }
+
+    /// <summary>Socket writes of data frames so far (each carries one or more frames).</summary>
+    internal long DataWrites => _writes.Writes;
 
     public string Description => _options.SafeDescription;
 
@@ -34,8 +42,8 @@ public sealed class WebSocketFrameConnection : IFrameConnection
         timeout.CancelAfter(options.ConnectTimeout);
         try
         {
-            var socket = await WebSocketUpgrade.ConnectAsync(options, timeout.Token).ConfigureAwait(false);
-            return new WebSocketFrameConnection(socket, options, time);
+            var (socket, stream) = await WebSocketUpgrade.ConnectAsync(options, timeout.Token).ConfigureAwait(false);
+            return new WebSocketFrameConnection(socket, stream, options, time);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -43,19 +51,10 @@ public sealed class WebSocketFrameConnection : IFrameConnection
         }
     }
 
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, FrameKind kind, CancellationToken cancellationToken)
-    {
-        var type = kind == FrameKind.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _socket.SendAsync(payload, type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    public ValueTask SendAsync(ReadOnlyMemory<byte> payload, FrameKind kind, CancellationToken cancellationToken) =>
+        _socket.State is WebSocketState.Open or WebSocketState.CloseReceived
+            ? _writes.SendAsync(payload, kind, cancellationToken)
+            : ValueTask.FromException(new WebSocketException(WebSocketError.InvalidState, $"the WebSocket is {_socket.State}; nothing can be sent"));
 
     public async ValueTask<ReceivedFrame> ReceiveAsync(CancellationToken cancellationToken)
     {
@@ -129,15 +128,8 @@ public sealed class WebSocketFrameConnection : IFrameConnection
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await _sendLock.WaitAsync(cts.Token).ConfigureAwait(false);
-            try
-            {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "frame too large", cts.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _sendLock.Release();
-            }
+            await _writes.CloseAsync(cts.Token).ConfigureAwait(false);
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "frame too large", cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or IOException)
         {
@@ -151,18 +143,11 @@ public sealed class WebSocketFrameConnection : IFrameConnection
     {
         try
         {
-            // Sends are serialized: the close frame must not interleave with a send in flight.
-            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
+            // The close frame goes after the data frames already queued, and nothing after it.
+            await _writes.CloseAsync(cancellationToken).ConfigureAwait(false);
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                {
-                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                _sendLock.Release();
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or IOException)
@@ -173,11 +158,7 @@ public sealed class WebSocketFrameConnection : IFrameConnection
 
     public void Abort() => _socket.Abort();
 
-    /// <summary>
-    /// Disposes the socket; safe to call more than once. The send lock is deliberately not
-    /// disposed: a send waiting on it would otherwise never complete. It fails on the disposed
-    /// socket instead.
-    /// </summary>
+    /// <summary>Disposes the socket (and the stream under it); safe to call more than once. A write in flight fails.</summary>
     public ValueTask DisposeAsync()
     {
         _socket.Dispose();

@@ -19,7 +19,8 @@ internal static class WebSocketUpgrade
     private const int MaxResponseHeadBytes = 16 * 1024;
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    public static async Task<WebSocket> ConnectAsync(WebSocketEndpointOptions options, CancellationToken cancellationToken)
+    /// <summary>The WebSocket, and the stream under it, through which data frames are also written (see <see cref="FrameWriteQueue"/>).</summary>
+    public static async Task<(WebSocket Socket, SharedWriteStream Stream)> ConnectAsync(WebSocketEndpointOptions options, CancellationToken cancellationToken)
     {
         var url = options.Url;
         var secure = url.Scheme is "wss" or "https";
@@ -54,11 +55,13 @@ internal static class WebSocketUpgrade
             await stream.WriteAsync(Request(url, port, secure, key, options.Headers), cancellationToken).ConfigureAwait(false);
             var head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
             Validate(head, key);
-            return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            var shared = new SharedWriteStream(stream);
+            var webSocket = WebSocket.CreateFromStream(shared, new WebSocketCreationOptions
             {
                 IsServer = false,
                 KeepAliveInterval = options.KeepAliveInterval ?? WebSocket.DefaultKeepAliveInterval,
             });
+            return (webSocket, shared);
         }
         catch (Exception ex)
         {

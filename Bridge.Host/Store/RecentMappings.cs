@@ -16,6 +16,13 @@ internal readonly record struct MergeSnapshot(ArraySegment<LoggedRow> Rows, (End
 /// sized for <c>capacity</c> rows up front and reused from one merge to the next, so a row costs
 /// no object of its own and the rows a merge retires leave no garbage behind but their native ids.
 /// Not thread-safe: the store touches it only under its lock.
+/// <para>
+/// It also knows which events the map holds no row of: the store marks an event when a lookup in
+/// the map found none of its rows (<see cref="MarkNotInMap"/>); from then on every row the event
+/// gets is appended here, so until a merge moves one of them into the map, a key of that event
+/// not held here is in neither place and the map need not be asked. Under load nearly every
+/// lookup is such a miss: a new event's copies are looked up before and again while they are recorded.
+/// </para>
 /// </summary>
 internal sealed class RecentMappings(int capacity)
 {
@@ -25,9 +32,13 @@ internal sealed class RecentMappings(int capacity)
     private readonly Dictionary<(Guid EventId, int Endpoint), int> _byKey = new(capacity);
     private readonly Dictionary<(string Connector, string NativeId), NativeSlot> _byNative = new(capacity);
     private readonly HashSet<Guid> _originEvents = new(capacity);
+    private readonly HashSet<Guid> _notInMap = new(capacity);
     private LoggedRow[] _snapshot = [];
 
     public int Count => _rows.Count;
+
+    /// <summary>How many events may be marked as not in the map at once (several times the rows held before appends wait for a merge).</summary>
+    private int MaxNotInMap => 8 * Math.Max(capacity, 1024);
 
     /// <summary>The endpoint a row's number stands for, with its path as stored.</summary>
     public (EndpointRef Endpoint, string Path) Endpoint(int number) => _endpoints[number];
@@ -42,6 +53,24 @@ internal sealed class RecentMappings(int capacity)
         _rows.Add(new LoggedRow(eventId, Number(endpoint, path), nativeId, isOrigin, at, seq));
         Index(_rows.Count - 1);
     }
+
+    /// <summary>
+    /// Notes that the map holds no row of this event (the caller just looked, under the store's
+    /// lock). Marks of events that never got a row (an ingest that failed) are dropped wholesale
+    /// once there are more than <see cref="MaxNotInMap"/>: forgetting a mark only costs a lookup.
+    /// </summary>
+    public void MarkNotInMap(Guid eventId)
+    {
+        if (_notInMap.Count >= MaxNotInMap)
+        {
+            _notInMap.Clear();
+        }
+
+        _notInMap.Add(eventId);
+    }
+
+    /// <summary>Whether every row of this event is held here (the map holds none of them).</summary>
+    public bool NotInMap(Guid eventId) => _notInMap.Contains(eventId);
 
     /// <summary>Whether an origin row of this event is held, on any endpoint.</summary>
     public bool HasOrigin(Guid eventId) => _originEvents.Contains(eventId);
@@ -94,17 +123,29 @@ internal sealed class RecentMappings(int capacity)
         });
     }
 
-    /// <summary>Forgets the rows with a seq up to <paramref name="lastSeq"/> (merged) and keeps the later ones.</summary>
-    public void RemoveThrough(long lastSeq) => Keep(lastSeq + 1, long.MaxValue);
+    /// <summary>
+    /// Forgets the rows with a seq up to <paramref name="lastSeq"/> (merged) and keeps the later
+    /// ones; their events are in the map now.
+    /// </summary>
+    public void RemoveThrough(long lastSeq) => Keep(lastSeq + 1, long.MaxValue, merged: true);
 
-    /// <summary>Forgets the rows from <paramref name="firstSeq"/> on (a transaction that failed to commit).</summary>
-    public void RemoveFrom(long firstSeq) => Keep(long.MinValue, firstSeq - 1);
+    /// <summary>Forgets the rows from <paramref name="firstSeq"/> on (a transaction that failed to commit: they are in the map no more than here).</summary>
+    public void RemoveFrom(long firstSeq) => Keep(long.MinValue, firstSeq - 1, merged: false);
 
     /// <summary>Keeps the rows whose seq is in the range and renumbers the endpoints they use.</summary>
-    private void Keep(long fromSeq, long toSeq)
+    private void Keep(long fromSeq, long toSeq, bool merged)
     {
         var endpoints = _endpoints.ToArray();
-        _rows.RemoveAll(row => row.Seq < fromSeq || row.Seq > toSeq);
+        _rows.RemoveAll(row =>
+        {
+            var removed = row.Seq < fromSeq || row.Seq > toSeq;
+            if (removed && merged)
+            {
+                _notInMap.Remove(row.EventId);
+            }
+
+            return removed;
+        });
         _endpoints.Clear();
         _endpointIds.Clear();
         _byKey.Clear();

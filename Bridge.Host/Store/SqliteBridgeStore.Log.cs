@@ -67,13 +67,13 @@ public sealed partial class SqliteBridgeStore
                 foreach (var record in records)
                 {
                     var (eventId, endpoint, nativeId, isOrigin) = describe(record);
-                    var key = Key(eventId);
-                    var path = endpoint.Path;
-                    if (FindNative(s, eventId, endpoint, key, path) is not null)
+                    if (FindNative(s, eventId, endpoint) is not null)
                     {
                         continue;
                     }
 
+                    var key = Key(eventId);
+                    var path = endpoint.Path;
                     var seq = _nextSeq++;
                     s.AppendLog.Bind(seq, key, endpoint.Connector, path, nativeId, isOrigin ? 1 : 0, now).ExecuteNonQuery();
                     _recent.Add(eventId, endpoint, path, nativeId, isOrigin, now, seq);

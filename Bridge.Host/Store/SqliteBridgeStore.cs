@@ -204,15 +204,37 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Looks for the event's rows and for a delivered copy with this native id. A new event whose
+    /// rows the map holds none of is marked so (see <see cref="RecentMappings.MarkNotInMap"/>): the
+    /// lookups of its copies then need not read the map.
+    /// </summary>
     public Task<IngestLookup> LookupIngestAsync(Guid eventId, string connector, string nativeMessageId, CancellationToken cancellationToken) =>
-        WithLock(s => _recent.HasOrigin(eventId)
-            ? IngestLookup.AlreadyIngested
-            : s.LookupIngest.Bind(Key(eventId), connector, nativeMessageId).ExecuteScalar() switch
+        WithLock(s =>
+        {
+            if (_recent.HasOrigin(eventId))
             {
-                1L => IngestLookup.AlreadyIngested,
-                2L => IngestLookup.DeliveredByBridge,
-                _ => _recent.HasCopy(connector, nativeMessageId) ? IngestLookup.DeliveredByBridge : IngestLookup.New,
-            }, cancellationToken);
+                return IngestLookup.AlreadyIngested;
+            }
+
+            var inMap = s.EventRows.Bind(Key(eventId)).ExecuteScalar();
+            if (inMap is 1L)
+            {
+                return IngestLookup.AlreadyIngested;
+            }
+
+            if (s.CopyByNative.Bind(connector, nativeMessageId).ExecuteScalar() is not null || _recent.HasCopy(connector, nativeMessageId))
+            {
+                return IngestLookup.DeliveredByBridge;
+            }
+
+            if (inMap is null)
+            {
+                _recent.MarkNotInMap(eventId);
+            }
+
+            return IngestLookup.New;
+        }, cancellationToken);
 
     public Task RecordIngestAsync(Guid eventId, EndpointRef conversation, string nativeMessageId, CancellationToken cancellationToken) =>
         RecordIngestsAsync([new IngestRecord(eventId, conversation, nativeMessageId)], cancellationToken);
@@ -241,12 +263,13 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
     public Task<string?> FindNativeAsync(Guid eventId, EndpointRef endpoint, CancellationToken cancellationToken) =>
         WithLock(s => FindNative(s, eventId, endpoint), cancellationToken);
 
+    /// <summary>
+    /// The native id of a key, from the logged rows or the map (a key is in one of them; during a
+    /// merge the same row is in both). The map is not read for an event it holds no row of.
+    /// </summary>
     private string? FindNative(Statements s, Guid eventId, EndpointRef endpoint) =>
-        FindNative(s, eventId, endpoint, Key(eventId), endpoint.Path);
-
-    /// <summary>The native id of a key, from the logged rows or the map (a key is in one of them; during a merge the same row is in both).</summary>
-    private string? FindNative(Statements s, Guid eventId, EndpointRef endpoint, byte[] key, string path) =>
-        _recent.FindNative(eventId, endpoint) ?? s.FindNative.Bind(key, endpoint.Connector, path).ExecuteScalar() as string;
+        _recent.FindNative(eventId, endpoint)
+        ?? (_recent.NotInMap(eventId) ? null : s.FindNative.Bind(Key(eventId), endpoint.Connector, endpoint.Path).ExecuteScalar() as string);
 
     public Task<MappedMessage?> FindByNativeAsync(string connector, string nativeMessageId, CancellationToken cancellationToken) =>
         WithLock(s =>
@@ -375,12 +398,12 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
             }
         }
 
-        public PreparedStatement LookupIngest { get; } = new(connection, """
-            SELECT 1 FROM message_map WHERE event_id = $p0 AND is_origin = 1
-            UNION ALL
-            SELECT 2 FROM message_map WHERE connector = $p1 AND native_id = $p2 AND is_origin = 0
-            LIMIT 1
-            """, 3);
+        /// <summary>1 if the map holds the event's origin, 0 if only copies of it, nothing if no row.</summary>
+        public PreparedStatement EventRows { get; } = new(connection,
+            "SELECT max(is_origin) FROM message_map WHERE event_id = $p0", 1);
+
+        public PreparedStatement CopyByNative { get; } = new(connection,
+            "SELECT 1 FROM message_map WHERE connector = $p0 AND native_id = $p1 AND is_origin = 0 LIMIT 1", 2);
 
         public PreparedStatement AppendLog { get; } = new(connection,
             "INSERT INTO message_log (seq, event_id, connector, endpoint, native_id, is_origin, at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6)", 7);
@@ -414,7 +437,8 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
             Prune.Dispose();
             GetCursor.Dispose();
             SetCursor.Dispose();
-            LookupIngest.Dispose();
+            EventRows.Dispose();
+            CopyByNative.Dispose();
             AppendLog.Dispose();
             MergeRow.Dispose();
             DropMerged.Dispose();

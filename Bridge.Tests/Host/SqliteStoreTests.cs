@@ -157,6 +157,46 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_event_is_answered_from_its_logged_rows_until_they_are_merged_and_from_the_map_after()
+    {
+        var e = Guid.NewGuid();
+        var elsewhere = new EndpointRef("beta", EndpointKind.Room, "g");
+        Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        Assert.Null(await _store.FindNativeAsync(e, Copy, default));
+        await _store.RecordIngestAsync(e, Origin, "n1", default);
+        await _store.RecordDeliveryAsync(e, Copy, "b-1", default);
+        Assert.Equal(new string?[] { "b-1", null }, await _store.FindNativesAsync([(e, Copy), (e, elsewhere)], default));
+
+        // Merged (a retention pass merges first): the rows are in the map only, and found there.
+        await _store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-1), 0, default);
+        Assert.Equal(0, _store.Unmerged);
+        Assert.Equal(new string?[] { "b-1", null }, await _store.FindNativesAsync([(e, Copy), (e, elsewhere)], default));
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+
+        // Recording the copy again finds the merged row and keeps it: nothing new is logged.
+        await _store.RecordDeliveryAsync(e, Copy, "b-2", default);
+        Assert.Equal(0, _store.Unmerged);
+        Assert.Equal("b-1", await _store.FindNativeAsync(e, Copy, default));
+    }
+
+    [Fact]
+    public async Task An_event_the_map_holds_only_copies_of_is_still_looked_up_in_the_map()
+    {
+        // A copy recorded before its origin (publish, then record), merged before the origin comes.
+        var e = Guid.NewGuid();
+        await _store.RecordDeliveryAsync(e, Copy, "b-1", default);
+        await _store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-1), 0, default);
+        Assert.Equal(0, _store.Unmerged);
+
+        Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        Assert.Equal("b-1", await _store.FindNativeAsync(e, Copy, default));
+        await _store.RecordIngestAsync(e, Origin, "n1", default);
+        await _store.RecordDeliveryAsync(e, Copy, "b-2", default);
+        Assert.Equal(1, _store.Unmerged);
+        Assert.Equal("b-1", await _store.FindNativeAsync(e, Copy, default));
+    }
+
+    [Fact]
     public async Task The_rows_waiting_for_a_merge_are_reported_per_store_file_until_the_store_closes()
     {
         await _store.RecordIngestsAsync(Enumerable.Range(0, 5).Select(i => new IngestRecord(Guid.NewGuid(), Origin, $"n{i}")).ToArray(), default);
