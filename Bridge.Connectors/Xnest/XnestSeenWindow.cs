@@ -106,6 +106,12 @@ public sealed class XnestSeenWindow
         }
     }
 
+    /// <summary>A per-thread serialization buffer that grew past this is not kept.</summary>
+    private const int MaxKeptBufferBytes = 256 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
     public bool IsIgnored(string pid) => _ignoredPids.Contains(pid);
 
     /// <summary>Never relay messages from this pid (own pid, robot pid), now and in later history replays.</summary>
@@ -124,11 +130,17 @@ public sealed class XnestSeenWindow
         }
     }
 
-    /// <summary>The window as compact JSON, oldest entries first.</summary>
+    /// <summary>
+    /// The window as compact JSON, oldest entries first. Written into a per-thread buffer (a busy
+    /// room checkpoints its window every second, and a thousand rooms do), so the string is the
+    /// only allocation of any size.
+    /// </summary>
     public string Serialize()
     {
         Dirty = false;
-        var buffer = new ArrayBufferWriter<byte>(64 + (_map.Count * 64));
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        Span<byte> hash = stackalloc byte[16];
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -147,7 +159,8 @@ public sealed class XnestSeenWindow
                 writer.WriteNumberValue(key.Private ? 1 : 0);
                 writer.WriteStringValue(key.Pid);
                 writer.WriteStringValue(key.Date);
-                writer.WriteStringValue(key.PayloadHash.ToString("x16", CultureInfo.InvariantCulture));
+                key.PayloadHash.TryFormat(hash, out var written, "x16", CultureInfo.InvariantCulture);
+                writer.WriteStringValue(hash[..written]);
                 writer.WriteNumberValue(count);
                 writer.WriteEndArray();
             }
@@ -156,7 +169,13 @@ public sealed class XnestSeenWindow
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var json = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        if (buffer.Capacity > MaxKeptBufferBytes)
+        {
+            t_buffer = null;
+        }
+
+        return json;
     }
 
     /// <summary>Loads a stored window; null or unreadable state gives an uninitialised window.</summary>

@@ -57,7 +57,7 @@ public sealed class DeliveryConsumer(
         // One store lookup for the whole batch: which of these the target already has.
         var known = await store.FindNativesAsync(deliveries.Select(d => (d.EventId, d.Target)).ToArray(), context.CancellationToken).ConfigureAwait(false);
         var pending = new List<(DeliverMessage, string?)>(deliveries.Count);
-        var seen = new HashSet<(Guid, EndpointRef, DeliveryAction)>();
+        var seen = new HashSet<(Guid, EndpointRef, DeliveryAction)>(deliveries.Count);
         for (var i = 0; i < deliveries.Count; i++)
         {
             // A repeated instruction in one batch (the same event for the same target) goes once.
@@ -73,7 +73,7 @@ public sealed class DeliveryConsumer(
         }
         else
         {
-            var conversations = new Dictionary<EndpointRef, List<(DeliverMessage, string?)>>();
+            var conversations = new Dictionary<EndpointRef, List<(DeliverMessage, string?)>>(pending.Count);
             foreach (var item in pending)
             {
                 if (!conversations.TryGetValue(item.Item1.Target, out var list))

@@ -174,14 +174,16 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
     internal sealed class Admission : IDisposable
     {
         private readonly DeliveryOrder _order;
-        private readonly Dictionary<EndpointRef, Turn> _turns = [];
-        private readonly Dictionary<(Guid, EndpointRef), TaskCompletionSource> _settles = [];
+        private readonly Dictionary<EndpointRef, Turn> _turns;
+        private readonly Dictionary<(Guid, EndpointRef), TaskCompletionSource> _settles;
         private readonly Dictionary<(Guid, EndpointRef), Task> _recheck = [];
 
         /// <summary>Under the order's lock.</summary>
         internal Admission(DeliveryOrder order, IReadOnlyList<DeliverMessage> deliveries, bool afterGap)
         {
             _order = order;
+            _turns = new Dictionary<EndpointRef, Turn>(deliveries.Count);
+            _settles = new Dictionary<(Guid, EndpointRef), TaskCompletionSource>(deliveries.Count);
             AfterGap = afterGap;
             foreach (var d in deliveries)
             {

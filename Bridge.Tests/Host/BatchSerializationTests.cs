@@ -106,6 +106,50 @@ public class BatchSerializationTests
     }
 
     [Fact]
+    public void Endpoints_senders_and_bodies_are_read_in_any_property_order_with_escapes_and_unknown_properties_and_their_ids_are_shared()
+    {
+        // As another writer may lay them out: reordered, escaped, with properties this build does not know.
+        const string Instruction = """
+            {"eventId":"4f7c0d6e-9a51-4c1a-9d52-3f0e6f1b2a11","route":"lobby",
+             "source":{"nativeId":"lob\u0062y","extra":{"a":[1,2]},"kind":"Room","connector":"alpha"},
+             "target":{"connector":"beta","kind":"group","nativeId":"g-1"},
+             "action":"Post",
+             "originalSender":{"nativeUserId":"u1","connector":"alpha","future":true},
+             "body":{"size":null,"text":"caf\u00e9","kind":"Text"},
+             "idempotencyKey":"idem-1","originSentAt":"2026-12-05T04:30:01.123+02:00","ingestedAt":"2026-12-05T04:30:02.123+02:00"}
+            """;
+        var body = Encoding.UTF8.GetBytes($$"""{"deliveries":[{{Instruction}},{{Instruction}}]}""");
+
+        var first = Read(BatchSerialization.Delivery, body).Deliveries;
+        var d = first[0];
+        Assert.Equal(new EndpointRef("alpha", EndpointKind.Room, "lobby"), d.Source);
+        Assert.Equal(new EndpointRef("beta", EndpointKind.Group, "g-1"), d.Target);
+        Assert.Equal(new Participant("alpha", "u1"), d.OriginalSender);
+        Assert.Equal(new MessageBody(BodyKind.Text, "café"), d.Body);
+
+        // The ids that repeat from instruction to instruction (and batch to batch) are one string each.
+        var again = Read(BatchSerialization.Delivery, body).Deliveries;
+        Assert.Same(first[0].Target.NativeId, first[1].Target.NativeId);
+        Assert.Same(first[0].Target.Connector, again[1].Target.Connector);
+        Assert.Same(first[0].OriginalSender.NativeUserId, again[0].OriginalSender.NativeUserId);
+    }
+
+    [Theory]
+    [InlineData("\"target\":{\"connector\":\"beta\",\"kind\":\"Group\"}", "nativeId")]
+    [InlineData("\"target\":{\"connector\":null,\"kind\":\"Group\",\"nativeId\":\"g\"}", "connector")]
+    [InlineData("\"target\":{\"connector\":\"beta\",\"kind\":\"Nowhere\",\"nativeId\":\"g\"}", "is not a valid DeliveryBatch")]
+    [InlineData("\"target\":[\"beta\"]", "is not a valid DeliveryBatch")]
+    [InlineData("\"target\":{\"connector\":7,\"kind\":\"Group\",\"nativeId\":\"g\"}", "connector")]
+    public void A_malformed_endpoint_is_refused_with_what_is_wrong(string target, string expected)
+    {
+        var valid = Encoding.UTF8.GetString(Write(BatchSerialization.Delivery, TwoInstructions()));
+        var broken = valid.Replace("\"target\":{\"connector\":\"beta\",\"kind\":\"Group\",\"nativeId\":\"g-1\"}", target, StringComparison.Ordinal);
+        Assert.NotEqual(valid, broken);
+        var error = Assert.Throws<SerializationException>(() => Read(BatchSerialization.Delivery, Encoding.UTF8.GetBytes(broken)));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_serializer_refuses_to_write_a_message_of_another_contract()
     {
         var error = Assert.Throws<SerializationException>(() => BatchSerialization.Route.GetMessageBody(new MessageSendContext<DeliveryBatch>(TwoInstructions(), CancellationToken.None)));
