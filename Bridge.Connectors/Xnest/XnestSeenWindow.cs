@@ -107,7 +107,7 @@ public sealed class XnestSeenWindow
     }
 
     /// <summary>A per-thread serialization buffer that grew past this is not kept.</summary>
-    private const int MaxKeptBufferBytes = 256 * 1024;
+    private const int MaxKeptBufferBytes = 64 * 1024;
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
