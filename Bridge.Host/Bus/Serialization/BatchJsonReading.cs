@@ -12,9 +12,6 @@ namespace Bridge.Host.Bus.Serialization;
 /// </summary>
 internal static class BatchJsonReading
 {
-    /// <summary>Longer strings are read as they come: rarely repeated, they would only evict the ids.</summary>
-    private const int MaxInternedBytes = 48;
-
     private static readonly Utf8StringCache Interned = new(2048);
 
     /// <summary>Reads a string token (or null where <paramref name="nullable"/>), from the cache when it repeats.</summary>
@@ -30,19 +27,7 @@ internal static class BatchJsonReading
             throw new JsonException($"The property '{property}' must be a string, not {reader.TokenType}.");
         }
 
-        if (!intern || reader.HasValueSequence || reader.ValueIsEscaped || reader.ValueSpan.Length > MaxInternedBytes)
-        {
-            return reader.GetString();
-        }
-
-        if (Interned.TryGet(reader.ValueSpan, out var cached))
-        {
-            return cached;
-        }
-
-        var value = reader.GetString()!; // validates the UTF-8 before it is cached
-        Interned.Add(reader.ValueSpan, value);
-        return value;
+        return intern ? Utf8StringCache.GetString(ref reader, Interned) : reader.GetString();
     }
 
     /// <summary>Moves to the value of the next property and says which it is; false at the object's end.</summary>
