@@ -87,6 +87,9 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     /// <summary>Live fills completed, for tests and diagnostics.</summary>
     internal int CompletedFills => Volatile.Read(ref _completedFills);
 
+    /// <summary>The authenticated session's link, or null between sessions (for tests).</summary>
+    internal ImLink? CurrentLink => _session.Current;
+
     public event Action<ConnectorStatus>? StatusChanged;
 
     public async Task RunAsync(IInboundSink sink, CancellationToken stoppingToken)

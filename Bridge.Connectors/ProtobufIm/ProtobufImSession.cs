@@ -109,8 +109,15 @@ internal sealed class ProtobufImSession : ISessionHandler
         {
             await ReadFramesAsync(link, context, authenticated, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            link.End(SessionEnd.Transient($"reading from the server failed: {ex.Message}"));
+        }
         finally
         {
+            // Whatever stops the reader ends the session (the first reason given wins): a session
+            // whose reader is gone hears nothing more and would only end when the watchdog fires.
+            link.End(SessionEnd.Transient("the connection closed"));
             link.FailAll("the connection closed");
         }
     }
@@ -125,7 +132,7 @@ internal sealed class ProtobufImSession : ISessionHandler
             {
                 frame = await context.Connection.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
@@ -169,7 +176,7 @@ internal sealed class ProtobufImSession : ISessionHandler
                         return;
                     }
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     return;
                 }

@@ -56,70 +56,83 @@ public sealed class WebSocketFrameConnection : IFrameConnection
             ? _writes.SendAsync(payload, kind, cancellationToken)
             : ValueTask.FromException(new WebSocketException(WebSocketError.InvalidState, $"the WebSocket is {_socket.State}; nothing can be sent"));
 
+    /// <summary>
+    /// The next whole message. Throws <see cref="OperationCanceledException"/> only when
+    /// <paramref name="cancellationToken"/> was cancelled: the WebSocket reports a local abort (a
+    /// failed write aborts the connection, see <see cref="FrameWriteQueue"/>) as a cancellation too,
+    /// and a reader that takes that for its own stop would never report the connection lost.
+    /// </summary>
     public async ValueTask<ReceivedFrame> ReceiveAsync(CancellationToken cancellationToken)
     {
-        // Read up to one byte past the limit: a message of exactly MaxFrameBytes is accepted even
-        // when its last fragment is empty or ends exactly at the end of the buffer; only a byte
-        // beyond the limit proves the message too large.
-        var limit = _options.MaxFrameBytes;
-        var capacity = limit >= Array.MaxLength ? Array.MaxLength : limit + 1;
-
-        // A zero-byte receive waits for the next frame without holding a buffer, so an idle
-        // session (one per xnest room) keeps none. It consumes at most an empty frame or a close.
-        var first = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _lastReceived, _time.GetTimestamp());
-        if (first.MessageType == WebSocketMessageType.Close)
-        {
-            return ReceivedFrame.Closed((int?)_socket.CloseStatus, _socket.CloseStatusDescription);
-        }
-
-        if (first.EndOfMessage)
-        {
-            var kind = first.MessageType == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary;
-            return new ReceivedFrame(kind, ArrayPool<byte>.Shared.Rent(1), 0);
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, capacity));
-        var length = 0;
         try
         {
-            while (true)
+            // Read up to one byte past the limit: a message of exactly MaxFrameBytes is accepted even
+            // when its last fragment is empty or ends exactly at the end of the buffer; only a byte
+            // beyond the limit proves the message too large.
+            var limit = _options.MaxFrameBytes;
+            var capacity = limit >= Array.MaxLength ? Array.MaxLength : limit + 1;
+
+            // A zero-byte receive waits for the next frame without holding a buffer, so an idle
+            // session (one per xnest room) keeps none. It consumes at most an empty frame or a close.
+            var first = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+            if (first.MessageType == WebSocketMessageType.Close)
             {
-                if (length == buffer.Length)
-                {
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, capacity));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
+                return ReceivedFrame.Closed((int?)_socket.CloseStatus, _socket.CloseStatusDescription);
+            }
 
-                var room = Math.Min(buffer.Length, capacity) - length;
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken).ConfigureAwait(false);
-                Volatile.Write(ref _lastReceived, _time.GetTimestamp());
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    return ReceivedFrame.Closed((int?)_socket.CloseStatus, _socket.CloseStatusDescription);
-                }
+            if (first.EndOfMessage)
+            {
+                var kind = first.MessageType == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary;
+                return new ReceivedFrame(kind, ArrayPool<byte>.Shared.Rent(1), 0);
+            }
 
-                length += result.Count;
-                if (length > limit)
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, capacity));
+            var length = 0;
+            try
+            {
+                while (true)
                 {
-                    await CloseTooLargeAsync().ConfigureAwait(false);
-                    throw new FrameTooLargeException(length, limit);
-                }
+                    if (length == buffer.Length)
+                    {
+                        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, capacity));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
 
-                if (result.EndOfMessage)
-                {
-                    var kind = result.MessageType == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary;
-                    return new ReceivedFrame(kind, buffer, length);
+                    var room = Math.Min(buffer.Length, capacity) - length;
+                    var result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken).ConfigureAwait(false);
+                    Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return ReceivedFrame.Closed((int?)_socket.CloseStatus, _socket.CloseStatusDescription);
+                    }
+
+                    length += result.Count;
+                    if (length > limit)
+                    {
+                        await CloseTooLargeAsync().ConfigureAwait(false);
+                        throw new FrameTooLargeException(length, limit);
+                    }
+
+                    if (result.EndOfMessage)
+                    {
+                        var kind = result.MessageType == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary;
+                        return new ReceivedFrame(kind, buffer, length);
+                    }
                 }
             }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
         }
-        catch
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
+            throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "the connection was aborted on this side (a write on it failed, or the session is ending)", ex);
         }
     }
 

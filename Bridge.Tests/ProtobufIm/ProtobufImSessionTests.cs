@@ -104,6 +104,31 @@ public sealed class ProtobufImSessionTests(ITestOutputHelper output)
         Assert.Contains(rig.Logs.Lines, l => l.Contains("nothing received", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A failed write aborts the connection on this side, and the pending read then fails. The read
+    /// loop once took that for its own cancellation and returned without ending the session, which
+    /// then heard nothing until the silence watchdog fired (75 s by default).
+    /// </summary>
+    [Fact]
+    public async Task A_connection_aborted_on_this_side_ends_the_session_at_once_and_it_reconnects()
+    {
+        await using var rig = await ImRig.StartAsync(output);
+        var options = rig.Options() with
+        {
+            HeartbeatInterval = TimeSpan.FromSeconds(60),
+            RequestTimeout = TimeSpan.FromSeconds(30),
+            SilenceWindow = TimeSpan.FromSeconds(60), // neither may be what ends the session
+        };
+        var connector = rig.Run(options);
+        await Eventually.TrueAsync(() => connector.CompletedCatchUps == 1, TimeSpan.FromSeconds(5), "connected");
+
+        connector.CurrentLink!.Connection.Abort();
+
+        await Eventually.TrueAsync(() => connector.Reconnects >= 1 && connector.CompletedCatchUps >= 2 && connector.Status.State == SessionState.Connected, TimeSpan.FromSeconds(5), "the session ended and came back");
+        Assert.Contains(rig.Logs.Lines, l => l.Contains("aborted on this side", StringComparison.Ordinal));
+        Assert.DoesNotContain(rig.Logs.Lines, l => l.Contains("nothing received", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_server_restart_reconnects_and_messages_flow_again()
     {

@@ -241,8 +241,13 @@ public class WebSocketFrameConnectionTests
         await Bridge.Tests.Infrastructure.Eventually.TrueAsync(() => received.Count == 8, Wait, "all sends queued before the close arrived");
     }
 
+    /// <summary>
+    /// A local abort (a failed write aborts the connection) is a lost connection to the reader, not a
+    /// cancellation: the .NET WebSocket reports it as OperationCanceledException, and a read loop
+    /// that took that for its own stop left the protobuf-IM session waiting for the watchdog.
+    /// </summary>
     [Fact]
-    public async Task Abort_fails_a_pending_receive_and_dispose_is_idempotent()
+    public async Task Abort_fails_a_pending_receive_as_a_lost_connection_and_dispose_is_idempotent()
     {
         await using var server = await StartAsync(EchoAsync);
         var connection = await ConnectAsync(server);
@@ -250,10 +255,24 @@ public class WebSocketFrameConnectionTests
 
         connection.Abort();
 
-        await Assert.ThrowsAnyAsync<Exception>(() => pending.WaitAsync(Wait));
+        var error = await Assert.ThrowsAsync<WebSocketException>(() => pending.WaitAsync(Wait));
+        Assert.Equal(WebSocketError.ConnectionClosedPrematurely, error.WebSocketErrorCode);
         await connection.DisposeAsync();
         await connection.DisposeAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => connection.SendAsync(new byte[] { 1 }, FrameKind.Binary, CancellationToken.None).AsTask().WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task A_receive_whose_own_token_is_cancelled_still_throws_OperationCanceledException()
+    {
+        await using var server = await StartAsync(EchoAsync);
+        await using var connection = await ConnectAsync(server);
+        using var stop = new CancellationTokenSource();
+        var pending = connection.ReceiveAsync(stop.Token).AsTask();
+
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Wait));
     }
 
     [Fact]
