@@ -1,4 +1,3 @@
-using System.Text;
 using Bridge.Contracts.V1;
 
 namespace Bridge.Host.Routing;
@@ -6,55 +5,82 @@ namespace Bridge.Host.Routing;
 /// <summary>Applies a route's format template: {source}, {sender}, {text}, {route}.</summary>
 public static class MessageFormatter
 {
-    /// <summary>One builder per thread, reused: a delivery's text is formatted once per target.</summary>
-    [ThreadStatic]
-    private static StringBuilder? _builder;
-
-    /// <summary>Texts longer than this get a builder of their own, so a thread does not keep a large one.</summary>
-    private const int ReusedCapacity = 4096;
-
+    /// <summary>
+    /// The template with its placeholders filled (an unknown or unclosed one stays as written). The
+    /// result is measured first and written straight into its string: a 60 KB text is 120 KB of
+    /// characters, and a builder would add a second copy of that size to the large object heap. A
+    /// template that is one placeholder and nothing else (the common <c>"{text}"</c>) returns the
+    /// value itself.
+    /// </summary>
     public static string Apply(string template, string source, string sender, string text, string route)
     {
-        var capacity = template.Length + text.Length + sender.Length + 16;
-        var result = capacity <= ReusedCapacity ? (_builder ??= new StringBuilder(ReusedCapacity)).Clear() : new StringBuilder(capacity);
-        var i = 0;
-        while (i < template.Length)
+        var values = new Values(source, sender, text, route);
+        if (template.Length > 2 && template[0] == '{' && template.IndexOf('}') == template.Length - 1
+            && values.Find(template.AsSpan(1, template.Length - 2)) is { } only)
         {
-            var open = template.IndexOf('{', i);
-            if (open < 0)
-            {
-                result.Append(template, i, template.Length - i);
-                break;
-            }
-
-            result.Append(template, i, open - i);
-            var close = template.IndexOf('}', open + 1);
-            if (close < 0)
-            {
-                result.Append(template, open, template.Length - open);
-                break;
-            }
-
-            var name = template.AsSpan(open + 1, close - open - 1);
-            _ = name switch
-            {
-                "source" => result.Append(source),
-                "sender" => result.Append(sender),
-                "text" => result.Append(text),
-                "route" => result.Append(route),
-                _ => result.Append(template, open, close - open + 1),
-            };
-            i = close + 1;
+            return only;
         }
 
-        var formatted = result.ToString();
-        if (result.Capacity > ReusedCapacity && ReferenceEquals(result, _builder))
+        var length = new Writer(Span<char>.Empty, measureOnly: true).Render(template, values);
+        return string.Create(length, (template, values), static (span, state) => new Writer(span, measureOnly: false).Render(state.template, state.values));
+    }
+
+    private readonly record struct Values(string Source, string Sender, string Text, string Route)
+    {
+        public string? Find(ReadOnlySpan<char> name) => name switch
         {
-            // A template that repeats {text} outgrew the estimate: the thread does not keep the larger builder.
-            _builder = null;
+            "source" => Source,
+            "sender" => Sender,
+            "text" => Text,
+            "route" => Route,
+            _ => null,
+        };
+    }
+
+    /// <summary>Walks a template once, either counting the characters of the result or writing them.</summary>
+    private ref struct Writer(Span<char> into, bool measureOnly)
+    {
+        private readonly Span<char> _into = into;
+        private int _at;
+
+        public int Render(ReadOnlySpan<char> template, in Values values)
+        {
+            var i = 0;
+            while (i < template.Length)
+            {
+                var open = template[i..].IndexOf('{');
+                if (open < 0)
+                {
+                    Put(template[i..]);
+                    break;
+                }
+
+                open += i;
+                Put(template[i..open]);
+                var close = template[(open + 1)..].IndexOf('}');
+                if (close < 0)
+                {
+                    Put(template[open..]);
+                    break;
+                }
+
+                close += open + 1;
+                Put(values.Find(template[(open + 1)..close]) ?? template[open..(close + 1)]);
+                i = close + 1;
+            }
+
+            return _at;
         }
 
-        return formatted;
+        private void Put(ReadOnlySpan<char> part)
+        {
+            if (!measureOnly)
+            {
+                part.CopyTo(_into[_at..]);
+            }
+
+            _at += part.Length;
+        }
     }
 
     /// <summary>The body as it goes to a target: text through the template, media kept with a formatted caption.</summary>

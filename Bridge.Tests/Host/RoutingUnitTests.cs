@@ -48,10 +48,28 @@ public class RoutingUnitTests
         var medium = new string('y', 3_000);
         Assert.Equal(medium + medium, MessageFormatter.Apply("{text}{text}", "s", "n", medium, "r"));
         Assert.Equal("[s] n", MessageFormatter.Apply("[{source}] {sender}", "s", "n", "t", "r"));
+        Assert.Equal("{other}", MessageFormatter.Apply("{other}", "s", "n", "t", "r"));
+        Assert.Equal("{}", MessageFormatter.Apply("{}", "s", "n", "t", "r"));
+        Assert.Equal("{{text}", MessageFormatter.Apply("{{text}", "s", "n", "t", "r"));
+        Assert.Equal("{{text}}", MessageFormatter.Apply("{{text}}", "s", "n", "t", "r"));
+        Assert.Equal("r", MessageFormatter.Apply("{route}", "s", "n", "t", "r"));
+        Assert.Equal(string.Empty, MessageFormatter.Apply("{text}", "s", "n", string.Empty, "r"));
+        Assert.Equal(string.Empty, MessageFormatter.Apply(string.Empty, "s", "n", "t", "r"));
         var media = MessageFormatter.Format(MessageBody.Media(BodyKind.Image, "http://x/1.png", "1.png"), "{sender}: {text}", "s", "Ann", "r");
         Assert.Equal(BodyKind.Image, media.Kind);
         Assert.Equal("http://x/1.png", media.Url);
         Assert.Equal("Ann: 1.png", media.Text);
+    }
+
+    /// <summary>A 60 KB text is 120 KB of characters: "{text}" must not copy it once more per target.</summary>
+    [Fact]
+    public void A_template_of_one_placeholder_passes_the_value_through_without_a_copy()
+    {
+        var large = new string('z', 60_000);
+        Assert.Same(large, MessageFormatter.Apply("{text}", "s", "n", large, "r"));
+        var body = MessageFormatter.Format(MessageBody.FromText(large), "{text}", "s", "Ann", "r");
+        Assert.Same(large, body.Text);
+        Assert.Equal($"{large}!", MessageFormatter.Apply("{text}!", "s", "n", large, "r"));
     }
 
     [Fact]
