@@ -12,7 +12,8 @@ namespace Bridge.Connectors.ProtobufIm;
 /// catch-up runs, live pushes are held and released after it, so a conversation's older synced
 /// messages reach the sink before newer live ones. The bridge account's own messages and ids
 /// already handed over are acknowledged and skipped. A sink failure leaves the push unacknowledged
-/// and ends the session: the v1 server never redelivers, so the reconnect's catch-up fetches it.
+/// and ends the session: the v1 server never redelivers, so the reconnect's catch-up fetches it
+/// (the cursor moves only past messages durable in hand-over order, see <see cref="AdvanceCursor"/>).
 /// When a live push has to wait for a free slot the read loop stops reading, the server's buffer
 /// may overflow and drop pushes: that is reported (<c>onPressure</c>) so a live fill can look for them.
 /// </summary>
@@ -31,8 +32,10 @@ internal sealed class ImInboundPipeline
     private readonly Action<string, long> _durable;
     private readonly Action? _onPressure;
     private readonly object _gate = new();
+    private readonly Queue<(string Sender, long Seq, Task Call)> _handedOver = new();
     private List<ImPush>? _held = [];
     private volatile bool _sinkFailed;
+    private bool _cursorStopped;
 
     public ImInboundPipeline(string connector, string self, IInboundSink sink, ImRecentIds recent, ImLink link, int maxInFlight,
         TimeProvider time, ILogger logger, Action<SessionEnd> endSession, Action<string, long> durable, Action? onPressure = null)
@@ -152,6 +155,11 @@ internal sealed class ImInboundPipeline
             call = Task.FromException<IngestOutcome>(ex);
         }
 
+        lock (_gate)
+        {
+            _handedOver.Enqueue((message.SenderId, message.Seq, call));
+        }
+
         _ = CompleteAsync(message, call, acknowledge, activity);
     }
 
@@ -160,12 +168,7 @@ internal sealed class ImInboundPipeline
         try
         {
             await call.ConfigureAwait(false);
-            if (!_sinkFailed)
-            {
-                // After a failure the cursor stays put for this session: the failed message must be caught up.
-                _durable(message.SenderId, message.Seq);
-            }
-
+            AdvanceCursor();
             if (acknowledge)
             {
                 await AcknowledgeAsync(message).ConfigureAwait(false);
@@ -174,6 +177,7 @@ internal sealed class ImInboundPipeline
         catch (Exception ex)
         {
             _sinkFailed = true;
+            AdvanceCursor();
             _recent.Remove(message.MessageId);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(_connector));
@@ -184,6 +188,39 @@ internal sealed class ImInboundPipeline
         {
             activity?.Dispose();
             _slots.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reports messages durable in the order they were handed over, up to the first one still in
+    /// flight, and none after a failed one for the rest of the session: sink calls finish in any
+    /// order, and a later seq of a sender counted as handled while an earlier one failed would
+    /// make the reconnect's catch-up skip the earlier one.
+    /// </summary>
+    private void AdvanceCursor()
+    {
+        while (true)
+        {
+            (string Sender, long Seq) durable;
+            lock (_gate)
+            {
+                if (_cursorStopped || !_handedOver.TryPeek(out var head) || !head.Call.IsCompleted)
+                {
+                    return;
+                }
+
+                _handedOver.Dequeue();
+                if (!head.Call.IsCompletedSuccessfully)
+                {
+                    _cursorStopped = true;
+                    _handedOver.Clear();
+                    return;
+                }
+
+                durable = (head.Sender, head.Seq);
+            }
+
+            _durable(durable.Sender, durable.Seq);
         }
     }
 

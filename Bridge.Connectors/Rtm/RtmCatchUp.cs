@@ -13,8 +13,10 @@ namespace Bridge.Connectors.Rtm;
 /// overlap with live pushes is dropped by the sink (same event id as the push).
 /// An endpoint without a cursor (the first start) starts at <paramref name="firstStartMs"/>, the
 /// moment the session began, so what was posted between login and <c>enterroom</c> is fetched.
+/// An endpoint whose history was read to its end is reported through <paramref name="caughtUp"/>
+/// (live pushes move its cursor only from then on).
 /// </summary>
-internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundSink sink, RtmLink link, RtmCursorBook cursors, IReadOnlyList<EndpointRef> endpoints, long firstStartMs, TimeProvider time, ILogger logger)
+internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundSink sink, RtmLink link, RtmCursorBook cursors, IReadOnlyList<EndpointRef> endpoints, long firstStartMs, TimeProvider time, ILogger logger, Action<string> caughtUp)
 {
     public const int PageSize = 20;
 
@@ -24,6 +26,7 @@ internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundS
         {
             if (!long.TryParse(endpoint.NativeId, NumberStyles.None, CultureInfo.InvariantCulture, out var target))
             {
+                caughtUp(endpoint.Path); // no history to read
                 continue;
             }
 
@@ -42,8 +45,12 @@ internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundS
             var begin = stored ?? firstStartMs;
             try
             {
-                var count = await CatchUpAsync(endpoint, type, target, begin, cancellationToken).ConfigureAwait(false);
+                var (count, complete) = await CatchUpAsync(endpoint, type, target, begin, cancellationToken).ConfigureAwait(false);
                 RtmLog.CaughtUp(logger, connector, count, endpoint.Path);
+                if (complete)
+                {
+                    caughtUp(endpoint.Path);
+                }
             }
             catch (Exception ex) when (ex is TimeoutException or RtmErrorException or MsgPackException)
             {
@@ -54,7 +61,8 @@ internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundS
         await cursors.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<int> CatchUpAsync(EndpointRef endpoint, RtmConversationType type, long target, long begin, CancellationToken cancellationToken)
+    /// <summary>Relays the endpoint's history from <paramref name="begin"/>; complete unless <see cref="RtmOptions.CatchUpLimit"/> cut it short.</summary>
+    private async Task<(int Relayed, bool Complete)> CatchUpAsync(EndpointRef endpoint, RtmConversationType type, long target, long begin, CancellationToken cancellationToken)
     {
         var fetched = 0;
         var relayed = 0;
@@ -90,13 +98,13 @@ internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundS
             await cursors.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (items.Count < num || nextLastId <= lastId)
             {
-                break;
+                return (relayed, true);
             }
 
             lastId = nextLastId;
         }
 
-        return relayed;
+        return (relayed, false);
     }
 
     /// <summary>Reads <c>{num, lastid, begin, end, msgs}</c>; p2p items get from/to resolved from the direction.</summary>

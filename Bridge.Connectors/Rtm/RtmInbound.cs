@@ -8,7 +8,8 @@ namespace Bridge.Connectors.Rtm;
 /// <summary>
 /// Hands one session's pushes to the sink in arrival order with a bounded number in flight, and
 /// answers each push (its FPNN ack) only when its own sink call completed. Cursors advance in
-/// arrival order and stop at the first push that did not become durable; such a failure ends the
+/// arrival order, only for endpoints this session's catch-up has completed (see <see cref="CaughtUp"/>),
+/// and stop at the first push that did not become durable; such a failure ends the
 /// session (RTM does not resend unanswered pushes, so the reconnect catches up from history).
 /// </summary>
 internal sealed class RtmInbound : IAsyncDisposable
@@ -25,6 +26,9 @@ internal sealed class RtmInbound : IAsyncDisposable
     private readonly Channel<(Task Durable, string Path, long MTime)> _order = Channel.CreateUnbounded<(Task, string, long)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _cursorLoop;
+    private readonly object _cursorGate = new();
+    private readonly HashSet<string> _caughtUp = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _heldBack = new(StringComparer.Ordinal);
 
     public RtmInbound(string connector, RtmOptions options, IInboundSink sink, RtmLink link, RtmCursorBook cursors, TimeProvider time, ILogger logger, Action<string> fail)
     {
@@ -112,7 +116,7 @@ internal sealed class RtmInbound : IAsyncDisposable
                         return; // nothing after a failed push may move the cursor
                     }
 
-                    _cursors.Advance(item.Path, item.MTime);
+                    AdvanceOrHold(item.Path, item.MTime);
                 }
 
                 await _cursors.FlushAsync(_stop.Token).ConfigureAwait(false);
@@ -122,6 +126,44 @@ internal sealed class RtmInbound : IAsyncDisposable
         {
             // Session over.
         }
+    }
+
+    /// <summary>
+    /// This session's catch-up reached the end of the endpoint's history: from now on durable live
+    /// pushes move its cursor, starting with the furthest one held back so far.
+    /// </summary>
+    public void CaughtUp(string path)
+    {
+        long held;
+        lock (_cursorGate)
+        {
+            _caughtUp.Add(path);
+            if (!_heldBack.Remove(path, out held))
+            {
+                return;
+            }
+        }
+
+        _cursors.Advance(path, held);
+    }
+
+    /// <summary>
+    /// Until the session's catch-up of the endpoint is complete, a live push must not move its
+    /// cursor: the catch-up may still be short of older messages, and if the session dropped then,
+    /// the next catch-up would start after them.
+    /// </summary>
+    private void AdvanceOrHold(string path, long mtime)
+    {
+        lock (_cursorGate)
+        {
+            if (!_caughtUp.Contains(path))
+            {
+                _heldBack[path] = Math.Max(_heldBack.GetValueOrDefault(path), mtime);
+                return;
+            }
+        }
+
+        _cursors.Advance(path, mtime);
     }
 
     /// <summary>Lets in-flight sink calls finish (briefly), flushes cursors, and stops.</summary>

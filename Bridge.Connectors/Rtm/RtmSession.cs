@@ -47,7 +47,7 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
             owner.SetLink(link);
             await EnterRoomsAsync(link, sessionCts.Token).ConfigureAwait(false);
             context.MarkConnected();
-            _ = CatchUpAsync(link, sessionStartedMs, Fail, sessionCts.Token);
+            _ = CatchUpAsync(link, inbound, sessionStartedMs, Fail, sessionCts.Token);
             var end = await readTask.ConfigureAwait(false);
             return failure is not null && end.Kind == SessionEndKind.Transient ? SessionEnd.Transient(failure) : end;
         }
@@ -101,11 +101,11 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
         }
     }
 
-    private async Task CatchUpAsync(RtmLink link, long firstStartMs, Action<string> fail, CancellationToken cancellationToken)
+    private async Task CatchUpAsync(RtmLink link, RtmInbound inbound, long firstStartMs, Action<string> fail, CancellationToken cancellationToken)
     {
         try
         {
-            var catchUp = new RtmCatchUp(owner.Name, Options, owner.Sink, link, owner.Cursors, owner.Context.Endpoints, firstStartMs, owner.Time, owner.Logger);
+            var catchUp = new RtmCatchUp(owner.Name, Options, owner.Sink, link, owner.Cursors, owner.Context.Endpoints, firstStartMs, owner.Time, owner.Logger, inbound.CaughtUp);
             await catchUp.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
