@@ -42,6 +42,8 @@ public static class BridgeHostBuilder
             logging(builder.Logging);
         }
 
+        builder.Logging.DropReturnedPublishFaults();
+
         var s = builder.Services;
         s.AddBridgeTelemetry(config.Telemetry);
         s.AddSingleton(config);

@@ -46,6 +46,9 @@ public sealed class BenchSettings
     /// <summary>Extra environment variables for the bridge's process only, e.g. <c>DOTNET_GCgen0size=0x1000000</c>.</summary>
     public Dictionary<string, string> BridgeEnvironment { get; } = [];
 
+    /// <summary>Where each scenario's bridge log is written (none when null).</summary>
+    public string? BridgeLogDirectory { get; set; }
+
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(300);
 
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(20);
@@ -76,6 +79,7 @@ public sealed class BenchSettings
           --outcome-events X     the bridge's delivery.outcomeEvents (all, failures, none) in every scenario
           --bus KEY=VALUE        extra bus setting for the bridge, e.g. --bus prefetch=128 (repeatable)
           --bridge-env KEY=VALUE environment variable for the bridge's process only (repeatable)
+          --bridge-log DIR       write each scenario's bridge log (its standard output) to DIR
         """;
 
     public static BenchSettings Parse(IReadOnlyList<string> args)
@@ -105,6 +109,7 @@ public sealed class BenchSettings
                 case "--baseline-only": s.Matrix = "baseline"; break;
                 case "--only": s.Only = Next(); break;
                 case "--store-path": s.StorePath = Next(); break;
+                case "--bridge-log": s.BridgeLogDirectory = Next(); break;
                 case "--outcome-events": s.OutcomeEvents = Next(); break;
                 case "--bus":
                     var kv = Next().Split('=', 2);

@@ -84,6 +84,13 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
                 log.WriteLine($"  {spec.Label}: messages were lost or duplicated; the bridge's log (tail):\n{Tail(bridge.Output)}");
             }
 
+            if (settings.BridgeLogDirectory is { } logs)
+            {
+                Directory.CreateDirectory(logs);
+                var name = string.Concat(spec.Label.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-'));
+                await File.WriteAllTextAsync(Path.Combine(logs, $"{name}.log"), bridge.Output, cancellationToken).ConfigureAwait(false);
+            }
+
             var rss = bridge.Rss();
             var peak = Math.Max(bridge.PeakSampledRss, rss);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {spec.Label}: bridge CPU {cpu.TotalSeconds:0.0} s for {saturation.Delivered} deliveries, cores bridge / broker / harness (machine) {split}, RSS {rss / 1048576.0:0} MB (peak {peak / 1048576.0:0} MB)"));
