@@ -113,24 +113,39 @@ public sealed class XnestConnector : IConnector
     }
 
     /// <summary>
-    /// Recomputes the connector's state from its rooms'. Serialized: rooms report from their own
-    /// threads, and an unserialized computation that read a room's older state could be published
-    /// after a newer one and stick (seen with 1,000 rooms: every room connected, the connector
-    /// still "Connecting").
+    /// Recomputes the connector's state from its rooms': the worst room state, with the first room
+    /// in it as the reason. Serialized: rooms report from their own threads, and an unserialized
+    /// computation that read a room's older state could be published after a newer one and stick
+    /// (seen with 1,000 rooms: every room connected, the connector still "Connecting"). Only a
+    /// change of state is announced (logged and published on the bus); while the state holds, a
+    /// different room taking over the reason updates <see cref="Status"/> quietly, so that a
+    /// thousand rooms connecting one after another announce "Connecting" once, not once a room.
     /// </summary>
     private void UpdateStatus()
     {
         lock (_statusGate)
         {
-            var worst = _rooms.Values
-                .Select(r => (r.Id, r.Supervisor.Status))
-                .OrderByDescending(s => Rank(s.Status.State))
-                .First();
-            var reason = worst.Status.State == SessionState.Connected ? null : $"room {worst.Id}: {worst.Status.Reason ?? worst.Status.State.ToString()}";
-            var current = Status;
-            if (current.State != worst.Status.State || current.Reason != reason)
+            XnestRoom? worst = null;
+            var worstRank = -1;
+            foreach (var room in _rooms.Values)
             {
-                SetStatus(new ConnectorStatus(worst.Status.State, reason, _time.GetUtcNow()));
+                var rank = Rank(room.Supervisor.Status.State);
+                if (rank > worstRank)
+                {
+                    (worst, worstRank) = (room, rank);
+                }
+            }
+
+            var state = worst!.Supervisor.Status;
+            var reason = state.State == SessionState.Connected ? null : $"room {worst.Id}: {state.Reason ?? state.State.ToString()}";
+            var current = Status;
+            if (current.State != state.State)
+            {
+                SetStatus(new ConnectorStatus(state.State, reason, _time.GetUtcNow()));
+            }
+            else if (current.Reason != reason)
+            {
+                Volatile.Write(ref _status, current with { Reason = reason });
             }
         }
     }

@@ -1,3 +1,4 @@
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Xnest;
 using Bridge.Contracts.V1;
 using Bridge.Tests.Infrastructure;
@@ -107,6 +108,39 @@ public class XnestConnectorInboundTests(ITestOutputHelper output)
         await rig.Sim.StopAsync();
         await Eventually.TrueAsync(() => rig.Connector.Status.State != SessionState.Connected, TimeSpan.FromSeconds(5), "the status left Connected");
         Assert.StartsWith("room ", rig.Connector.Status.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Forty_rooms_connecting_announce_each_state_once_not_once_a_room()
+    {
+        var rooms = Enumerable.Range(0, 40).Select(i => $"r{i}").ToArray();
+        await using var rig = await XnestRig.StartAsync(output, rooms, run: false);
+        var announced = new List<ConnectorStatus>();
+        rig.Connector.StatusChanged += status =>
+        {
+            lock (announced)
+            {
+                announced.Add(status);
+            }
+        };
+
+        rig.Run();
+        foreach (var room in rooms)
+        {
+            await rig.WaitJoinedAsync(room);
+        }
+
+        await Eventually.TrueAsync(() => rig.Connector.Status.State == SessionState.Connected, TimeSpan.FromSeconds(5), "the connector is Connected");
+        ConnectorStatus[] seen;
+        lock (announced)
+        {
+            seen = [.. announced];
+        }
+
+        // Every announcement is a change of state (the reason names whichever room is worst, and
+        // while the state holds that is no news); the last is Connected, without a reason.
+        Assert.All(seen.Zip(seen.Skip(1)), pair => Assert.NotEqual(pair.First.State, pair.Second.State));
+        Assert.Equal((SessionState.Connected, (string?)null), (seen[^1].State, seen[^1].Reason));
     }
 }
 
