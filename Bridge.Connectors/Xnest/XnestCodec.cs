@@ -63,9 +63,9 @@ public static class XnestCodec
     /// With a <paramref name="cache"/>, the values that repeat (sender pid, room, send time) come
     /// from it instead of being allocated for every frame.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> json, out XnestFrame? frame, out string? error, int maxFrameBytes = DefaultMaxFrameBytes, Utf8StringCache? cache = null)
+    public static bool TryDecode(ReadOnlySpan<byte> json, out XnestFrame frame, out string? error, int maxFrameBytes = DefaultMaxFrameBytes, Utf8StringCache? cache = null)
     {
-        frame = null;
+        frame = default;
         if (json.Length == 0)
         {
             error = "empty frame";
@@ -96,9 +96,9 @@ public static class XnestCodec
         }
     }
 
-    private static string? Decode(ReadOnlySpan<byte> json, Utf8StringCache? cache, out XnestFrame? frame)
+    private static string? Decode(ReadOnlySpan<byte> json, Utf8StringCache? cache, out XnestFrame frame)
     {
-        frame = null;
+        frame = default;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 8 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {

@@ -33,9 +33,10 @@ public sealed record XnestHistoryItem(string From, string Payload, string? Type,
 /// One decoded server frame <c>{from, xnest, type, payload, send_time}</c>. Exactly one payload
 /// property is set, by type: <see cref="Text"/> (self, join, leave, normal, changename, private,
 /// call, error, audio, picture, file), <see cref="Number"/> (member_count), <see cref="Members"/>
-/// or <see cref="History"/>. Unknown types keep their name in <see cref="TypeName"/>.
+/// or <see cref="History"/>. Unknown types keep their name in <see cref="TypeName"/>. A value
+/// type: decoding a room message allocates its text and nothing for the frame itself.
 /// </summary>
-public sealed record XnestFrame(
+public readonly record struct XnestFrame(
     string From,
     string Room,
     XnestFrameType Type,
@@ -46,9 +47,8 @@ public sealed record XnestFrame(
     IReadOnlyList<XnestHistoryItem>? History = null,
     string? TypeName = null)
 {
-    public bool Equals(XnestFrame? other) =>
-        other is not null
-        && From == other.From && Room == other.Room && Type == other.Type && SendTime == other.SendTime
+    public bool Equals(XnestFrame other) =>
+        From == other.From && Room == other.Room && Type == other.Type && SendTime == other.SendTime
         && Text == other.Text && Number == other.Number && TypeName == other.TypeName
         && SameItems(Members, other.Members) && SameItems(History, other.History);
 

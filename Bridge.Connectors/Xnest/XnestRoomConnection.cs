@@ -96,7 +96,8 @@ internal sealed class XnestRoomConnection
     {
         while (true)
         {
-            XnestFrame? frame;
+            XnestFrame frame = default;
+            var decoded = false;
             string? error;
             using (var received = await Connection.ReceiveAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -109,16 +110,15 @@ internal sealed class XnestRoomConnection
 
                 if (received.Kind != FrameKind.Text)
                 {
-                    frame = null;
                     error = "binary frame from the server";
                 }
                 else
                 {
-                    XnestCodec.TryDecode(received.Span, out frame, out error, _options.MaxFrameBytes, _room.Strings);
+                    decoded = XnestCodec.TryDecode(received.Span, out frame, out error, _options.MaxFrameBytes, _room.Strings);
                 }
             }
 
-            if (frame is null)
+            if (!decoded)
             {
                 ConnectorDiagnostics.Errors.Add(1, _tag);
                 XnestLog.BadFrame(_room.Logger, _room.Connector, _room.Id, error ?? "unknown");

@@ -41,7 +41,7 @@ public sealed class XnestSimMember
 
     /// <summary>Every frame the server sent this member, decoded, oldest first.</summary>
     public IReadOnlyList<XnestFrame> Received =>
-        _received.Select(b => XnestCodec.TryDecode(b, out var f, out _, int.MaxValue) ? f! : throw new InvalidOperationException("undecodable")).ToArray();
+        _received.Select(b => XnestCodec.TryDecode(b, out var f, out _, int.MaxValue) ? f : throw new InvalidOperationException("undecodable")).ToArray();
 
     /// <summary>The raw bytes of every frame sent to this member.</summary>
     public IReadOnlyList<byte[]> ReceivedBytes => _received.ToArray();

@@ -17,22 +17,22 @@ public class XnestSimulatorTests : IAsyncLifetime
     public async Task Connect_sequence_is_self_member_count_members_history_then_join_to_the_joiner()
     {
         await using var client = await XnestRawClient.ConnectAsync(_sim.BaseUrl, "room1", "小明");
-        var self = (await client.ReceiveAsync())!;
+        var self = (await client.ReceiveAsync())!.Value;
         Assert.Equal(XnestFrameType.Self, self.Type);
         Assert.Equal(self.From, self.Text);
         Assert.Matches(@"^<\d+\.\d+\.\d+>$", self.Text);
         Assert.Equal("room1", self.Room);
         Assert.Matches(@"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}$", self.SendTime);
-        var count = (await client.ReceiveAsync())!;
+        var count = (await client.ReceiveAsync())!.Value;
         Assert.Equal((XnestFrameType.MemberCount, 2L), (count.Type, count.Number));
-        var members = (await client.ReceiveAsync())!;
+        var members = (await client.ReceiveAsync())!.Value;
         Assert.Equal(XnestFrameType.Members, members.Type);
         Assert.Contains(members.Members!, m => m.Nickname == "小M机器人");
         Assert.Contains(members.Members!, m => m.Pid == self.Text && m.Nickname == "小明");
-        var history = (await client.ReceiveAsync())!;
+        var history = (await client.ReceiveAsync())!.Value;
         Assert.Equal(XnestFrameType.History, history.Type);
         Assert.Empty(history.History!);
-        var join = (await client.ReceiveAsync())!;
+        var join = (await client.ReceiveAsync())!.Value;
         Assert.Equal((XnestFrameType.Join, self.Text, "小明"), (join.Type, join.From, join.Text));
         Assert.Contains(client.ResponseHeaders!, h => h.Key.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) && h.Value.Single().StartsWith("nickname=", StringComparison.Ordinal));
     }
@@ -42,7 +42,7 @@ public class XnestSimulatorTests : IAsyncLifetime
     {
         var watcher = _sim.AddMember("r", "watcher");
         await using var client = await XnestRawClient.ConnectAsync(_sim.BaseUrl, "r", "c");
-        var self = (await client.ReceiveAsync())!.Text!;
+        var self = (await client.ReceiveAsync())!.Value.Text!;
         await client.SendAsync("大家好");
         var echo = (await client.ReceiveUntilAsync(f => f.Type == XnestFrameType.Normal)).Last();
         Assert.Equal((self, "大家好"), (echo.From, echo.Text));
@@ -60,7 +60,7 @@ public class XnestSimulatorTests : IAsyncLifetime
         var other = _sim.AddMember("c", "other");
         var elsewhere = _sim.AddMember("d", "elsewhere");
         await using var client = await XnestRawClient.ConnectAsync(_sim.BaseUrl, "c", "me");
-        var self = (await client.ReceiveAsync())!.Text!;
+        var self = (await client.ReceiveAsync())!.Value.Text!;
         await client.SendAsync("@changename:新:名");
         var rename = (await client.ReceiveUntilAsync(f => f.Type == XnestFrameType.ChangeName)).Last();
         Assert.Equal((self, "新:名"), (rename.From, rename.Text));
