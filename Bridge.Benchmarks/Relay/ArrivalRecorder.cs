@@ -13,6 +13,7 @@ public sealed class ArrivalRecorder
     private readonly long[] _sentAt;
     private readonly bool[][] _seen;
     private readonly double[] _latencyMs;
+    private readonly int[] _latencySeq;
     private int _latencyCount;
     private long _delivered;
     private long _duplicates;
@@ -25,6 +26,7 @@ public sealed class ArrivalRecorder
         _sentAt = new long[messages];
         _seen = Enumerable.Range(0, targets).Select(_ => new bool[messages]).ToArray();
         _latencyMs = new double[(long)messages * targets];
+        _latencySeq = new int[(long)messages * targets];
     }
 
     public int Messages => _sentAt.Length;
@@ -85,7 +87,9 @@ public sealed class ArrivalRecorder
         }
 
         var sent = Volatile.Read(ref _sentAt[seq]);
-        _latencyMs[Interlocked.Increment(ref _latencyCount) - 1] = Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds;
+        var slot = Interlocked.Increment(ref _latencyCount) - 1;
+        _latencySeq[slot] = seq;
+        _latencyMs[slot] = Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds;
         Interlocked.Increment(ref _delivered);
         InterlockedMax(ref _lastArrival, now);
     }
@@ -109,6 +113,41 @@ public sealed class ArrivalRecorder
             Percentile(sorted, 0.95),
             Percentile(sorted, 0.99),
             sorted.Length == 0 ? double.NaN : sorted[^1]);
+    }
+
+    /// <summary>
+    /// Where the slowest 1 % of the deliveries came from: when they were sent (ms after the phase's
+    /// first send) and from how many of the <paramref name="rooms"/>. A narrow window across many
+    /// rooms is one pause of the whole path; a wide one in few rooms is those conversations.
+    /// </summary>
+    public string DescribeTail(int rooms)
+    {
+        var count = Volatile.Read(ref _latencyCount);
+        if (count < 100)
+        {
+            return string.Empty;
+        }
+
+        var threshold = Percentile(_latencyMs.AsSpan(0, count).ToArray().Order().ToArray(), 0.99);
+        var first = Interlocked.Read(ref _firstSend);
+        double from = double.MaxValue, to = 0;
+        var slow = 0;
+        var inRooms = new HashSet<int>();
+        for (var i = 0; i < count; i++)
+        {
+            if (_latencyMs[i] < threshold)
+            {
+                continue;
+            }
+
+            var sentAt = Stopwatch.GetElapsedTime(first, Volatile.Read(ref _sentAt[_latencySeq[i]])).TotalMilliseconds;
+            (from, to) = (Math.Min(from, sentAt), Math.Max(to, sentAt));
+            inRooms.Add(_latencySeq[i] % rooms);
+            slow++;
+        }
+
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"; slowest 1 % ({slow}, from {threshold:0.0} ms) sent at +{from:0}..+{to:0} ms, from {inRooms.Count} of {rooms} rooms");
     }
 
     private static double Percentile(double[] sorted, double p) =>
