@@ -20,6 +20,13 @@ public static class TelemetryExtensions
 {
     public static readonly string[] Sources = ["MassTransit", BridgeTelemetry.Name, ConnectorDiagnostics.Name];
 
+    /// <summary>
+    /// The bridge's own meters and the runtime's (<c>System.Runtime</c>: GC collections and pause
+    /// time, heap sizes, thread pool, CPU, working set), so that a pause or a starved thread pool
+    /// shows next to the relay's counters.
+    /// </summary>
+    public static readonly string[] Meters = [BridgeTelemetry.Name, ConnectorDiagnostics.Name, "System.Runtime"];
+
     public static IServiceCollection AddBridgeTelemetry(this IServiceCollection services, TelemetryConfig config)
     {
         services.AddHostedService(_ => new TelemetryLifetime(config));
@@ -32,7 +39,7 @@ public static class TelemetryExtensions
     internal static OpenTelemetrySdk Create(TelemetryConfig config) => OpenTelemetrySdk.Create(builder => builder
         .ConfigureResource(r => r.AddService(config.ServiceName))
         .WithTracing(t => t.AddSource(Sources).AddOtlpExporter(o => Configure(o, config, "traces")))
-        .WithMetrics(m => m.AddMeter(BridgeTelemetry.Name, ConnectorDiagnostics.Name).AddOtlpExporter(o => Configure(o, config, "metrics"))));
+        .WithMetrics(m => m.AddMeter(Meters).AddOtlpExporter(o => Configure(o, config, "metrics"))));
 
     private static void Configure(OtlpExporterOptions options, TelemetryConfig config, string signal)
     {

@@ -10,38 +10,64 @@ namespace Bridge.Tests.Host;
 public sealed record ReceivedSpan(string TraceId, string SpanId, string ParentSpanId, string Name, IReadOnlyDictionary<string, string> Attributes);
 
 /// <summary>
-/// An OTLP/HTTP (protobuf) trace receiver on loopback for tests. It decodes just the parts of
-/// ExportTraceServiceRequest it needs (resource_spans → scope_spans → spans) with a tiny
-/// protobuf wire reader, so the test depends on nothing but the wire format.
+/// An OTLP/HTTP (protobuf) receiver on loopback for tests. It decodes just the parts of
+/// ExportTraceServiceRequest it needs (resource_spans → scope_spans → spans), and the metric names
+/// of ExportMetricsServiceRequest, with a tiny protobuf wire reader, so the test depends on nothing
+/// but the wire format.
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
+    private readonly ConcurrentDictionary<string, bool> _metricNames = new();
     private readonly SimulatorServer _server;
 
     public OtlpReceiver()
     {
-        _server = new SimulatorServer(routes => routes.MapPost("/v1/traces", async context =>
+        _server = new SimulatorServer(routes =>
         {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body);
-            foreach (var span in Decode(body.ToArray()))
+            routes.MapPost("/v1/traces", context => ReceiveAsync(context, request =>
             {
-                _spans.Enqueue(span);
-            }
-
-            context.Response.ContentType = "application/x-protobuf";
-            await context.Response.Body.WriteAsync(Array.Empty<byte>());
-        }));
+                foreach (var span in Decode(request))
+                {
+                    _spans.Enqueue(span);
+                }
+            }));
+            routes.MapPost("/v1/metrics", context => ReceiveAsync(context, request =>
+            {
+                foreach (var name in MetricNamesOf(request))
+                {
+                    _metricNames[name] = true;
+                }
+            }));
+        });
     }
 
     public Uri Endpoint => _server.HttpUrl("/");
 
     public IReadOnlyList<ReceivedSpan> Spans => _spans.ToArray();
 
+    /// <summary>The names of the metrics exported so far (OTLP/HTTP ExportMetricsServiceRequest).</summary>
+    public IReadOnlyCollection<string> MetricNames => _metricNames.Keys.ToArray();
+
     public Task StartAsync() => _server.StartAsync();
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private static async Task ReceiveAsync(HttpContext context, Action<byte[]> take)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        take(body.ToArray());
+        context.Response.ContentType = "application/x-protobuf";
+        await context.Response.Body.WriteAsync(Array.Empty<byte>());
+    }
+
+    /// <summary>resource_metrics → scope_metrics → metrics → name.</summary>
+    private static IEnumerable<string> MetricNamesOf(byte[] request) =>
+        from resourceMetrics in Fields(request, 1)
+        from scopeMetrics in Fields(resourceMetrics, 2)
+        from metric in Fields(scopeMetrics, 2)
+        select Encoding.UTF8.GetString(Fields(metric, 1).FirstOrDefault() ?? []);
 
     private static IEnumerable<ReceivedSpan> Decode(byte[] request)
     {

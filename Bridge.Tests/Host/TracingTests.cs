@@ -46,5 +46,10 @@ public class TracingTests(ITestOutputHelper output)
         Assert.Equal(ingest.TraceId, deliver.TraceId);
         Assert.True(spans.Count(s => s.TraceId == ingest.TraceId) >= 5, "MassTransit's send and receive spans join the same trace");
         Assert.All(spans.Where(s => s.TraceId == ingest.TraceId && s.SpanId != ingest.SpanId), s => Assert.NotEqual(string.Empty, s.ParentSpanId));
+
+        // Metrics are flushed when the bridge stops: the relay's own and the runtime's, side by side.
+        await Eventually.TrueAsync(() => receiver.MetricNames.Contains("bridge.messages.relayed"), TimeSpan.FromSeconds(15), "the bridge's metrics were exported");
+        Assert.Contains("dotnet.gc.pause.time", receiver.MetricNames);
+        Assert.Contains("dotnet.thread_pool.queue.length", receiver.MetricNames);
     }
 }
