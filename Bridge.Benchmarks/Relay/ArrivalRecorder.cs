@@ -119,8 +119,9 @@ public sealed class ArrivalRecorder
     /// Where the slowest 1 % of the deliveries came from: when they were sent (ms after the phase's
     /// first send) and from how many of the <paramref name="rooms"/>. A narrow window across many
     /// rooms is one pause of the whole path; a wide one in few rooms is those conversations.
+    /// <paramref name="result"/> is this recorder's <see cref="Result"/>, whose p99 is the line.
     /// </summary>
-    public string DescribeTail(int rooms)
+    public string DescribeTail(PhaseResult result, int rooms)
     {
         var count = Volatile.Read(ref _latencyCount);
         if (count < 100)
@@ -128,7 +129,7 @@ public sealed class ArrivalRecorder
             return string.Empty;
         }
 
-        var threshold = Percentile(_latencyMs.AsSpan(0, count).ToArray().Order().ToArray(), 0.99);
+        var threshold = result.P99;
         var first = Interlocked.Read(ref _firstSend);
         double from = double.MaxValue, to = 0;
         var slow = 0;

@@ -153,7 +153,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
         var result = recorder.Result();
         var dropped = source.DroppedPushes - droppedBefore;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {spec.Label} [{PhaseResult.Describe(phase, rate)}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}{(dropped > 0 ? $", source server dropped {dropped} pushes" : "")}{(rate is null ? "" : recorder.DescribeTail(spec.Rooms))}"));
+            $"  {spec.Label} [{PhaseResult.Describe(phase, rate)}] {result.Delivered}/{result.Expected} delivered, {result.DeliveriesPerSecond:0}/s, p50 {result.P50:0.0} p99 {result.P99:0.0} max {result.Max:0.0} ms, dup {result.Duplicates}{(dropped > 0 ? $", source server dropped {dropped} pushes" : "")}{(rate is null ? "" : recorder.DescribeTail(result, spec.Rooms))}"));
         return result;
     }
 

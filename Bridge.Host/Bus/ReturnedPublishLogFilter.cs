@@ -31,7 +31,7 @@ internal static class ReturnedPublishLogFilter
         return logging;
     }
 
-    internal static bool IsMassTransit(string category) =>
+    private static bool IsMassTransit(string category) =>
         category == "MassTransit" || category.StartsWith("MassTransit.", StringComparison.Ordinal);
 
     private static FilteringProvider Wrap(ServiceDescriptor descriptor, IServiceProvider services) => descriptor switch

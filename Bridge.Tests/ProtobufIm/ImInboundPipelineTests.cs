@@ -18,11 +18,7 @@ public sealed class ImInboundPipelineTests
     [Fact]
     public async Task A_later_message_durable_before_an_earlier_one_failed_does_not_move_the_cursor()
     {
-        var rig = new PipelineRig();
-        for (var seq = 1; seq <= 3; seq++)
-        {
-            await rig.Pipeline.HandOverAsync(Push(seq), acknowledge: false, CancellationToken.None);
-        }
+        var rig = await PipelineRig.WithHandedOverAsync(3);
 
         rig.Sink.Complete(1);
         await Task.Delay(50);
@@ -39,11 +35,7 @@ public sealed class ImInboundPipelineTests
     [Fact]
     public async Task Messages_durable_out_of_order_move_the_cursor_once_the_earlier_ones_are_in()
     {
-        var rig = new PipelineRig();
-        for (var seq = 1; seq <= 3; seq++)
-        {
-            await rig.Pipeline.HandOverAsync(Push(seq), acknowledge: false, CancellationToken.None);
-        }
+        var rig = await PipelineRig.WithHandedOverAsync(3);
 
         rig.Sink.Complete(2);
         rig.Sink.Complete(1);
@@ -63,7 +55,7 @@ public sealed class ImInboundPipelineTests
 
     private sealed class PipelineRig
     {
-        public PipelineRig()
+        private PipelineRig()
         {
             var link = new ImLink(new SilentFrameConnection(), "pbim", TimeProvider.System);
             Pipeline = new ImInboundPipeline("pbim", "bridge", Sink, new ImRecentIds(100), link, maxInFlight: 8, TimeProvider.System,
@@ -75,6 +67,18 @@ public sealed class ImInboundPipelineTests
         public ConcurrentBag<(string Sender, long Seq)> Durable { get; } = [];
 
         public ImInboundPipeline Pipeline { get; }
+
+        /// <summary>A pipeline with pushes of seq 1..<paramref name="count"/> handed over, their sink calls still open.</summary>
+        public static async Task<PipelineRig> WithHandedOverAsync(int count)
+        {
+            var rig = new PipelineRig();
+            for (var seq = 1; seq <= count; seq++)
+            {
+                await rig.Pipeline.HandOverAsync(Push(seq), acknowledge: false, CancellationToken.None);
+            }
+
+            return rig;
+        }
     }
 
     /// <summary>A sink whose calls finish when the test says so, by call index.</summary>
