@@ -22,6 +22,8 @@ internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundS
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        var total = 0;
+        var incomplete = 0;
         foreach (var endpoint in endpoints)
         {
             if (!long.TryParse(endpoint.NativeId, NumberStyles.None, CultureInfo.InvariantCulture, out var target))
@@ -47,16 +49,24 @@ internal sealed class RtmCatchUp(string connector, RtmOptions options, IInboundS
             {
                 var (count, complete) = await CatchUpAsync(endpoint, type, target, begin, cancellationToken).ConfigureAwait(false);
                 RtmLog.CaughtUp(logger, connector, count, endpoint.Path);
+                total += count;
                 if (complete)
                 {
                     caughtUp(endpoint.Path);
+                }
+                else
+                {
+                    incomplete++;
                 }
             }
             catch (Exception ex) when (ex is TimeoutException or RtmErrorException or MsgPackException)
             {
                 RtmLog.CatchUpFailed(logger, connector, endpoint.Path, ex.Message);
+                incomplete++;
             }
         }
+
+        RtmLog.CatchUpPassDone(logger, connector, total, endpoints.Count, incomplete);
 
         await cursors.FlushAsync(cancellationToken).ConfigureAwait(false);
     }

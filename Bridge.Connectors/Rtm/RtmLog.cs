@@ -28,8 +28,15 @@ internal static partial class RtmLog
     [LoggerMessage(EventId = 7008, Level = LogLevel.Debug, Message = "{Connector}: push {Mid} from {From} not relayed: {Reason}")]
     public static partial void Dropped(ILogger logger, string connector, long mid, long from, string reason);
 
-    [LoggerMessage(EventId = 7009, Level = LogLevel.Information, Message = "{Connector}: caught up {Count} message(s) on {Endpoint}")]
-    public static partial void CaughtUp(ILogger logger, string connector, int count, string endpoint);
+    [LoggerMessage(EventId = 7009, Message = "{Connector}: caught up {Count} message(s) on {Endpoint}")]
+    private static partial void CaughtUp(ILogger logger, LogLevel level, string connector, int count, string endpoint);
+
+    /// <summary>Information when the endpoint had something to catch up, else Debug (the pass's summary, 7015, says it ran).</summary>
+    public static void CaughtUp(ILogger logger, string connector, int count, string endpoint) =>
+        CaughtUp(logger, count > 0 ? LogLevel.Information : LogLevel.Debug, connector, count, endpoint);
+
+    [LoggerMessage(EventId = 7015, Level = LogLevel.Information, Message = "{Connector}: catch-up pass done: {Count} message(s) caught up over {Endpoints} endpoint(s), {Incomplete} not complete")]
+    public static partial void CatchUpPassDone(ILogger logger, string connector, int count, int endpoints, int incomplete);
 
     [LoggerMessage(EventId = 7010, Level = LogLevel.Warning, Message = "{Connector}: catch-up of {Endpoint} failed: {Reason}")]
     public static partial void CatchUpFailed(ILogger logger, string connector, string endpoint, string reason);

@@ -56,6 +56,14 @@ public sealed class SessionSupervisor
     /// <summary>The connector name the reconnect counter is tagged with (default <see cref="Name"/>; a per-room supervisor names its connector).</summary>
     public string? CounterConnector { get; init; }
 
+    /// <summary>
+    /// The level of the routine lines, connecting (1001) and connected (1002). A connector that runs
+    /// one session per room (xnest) logs them at Debug: with 1,000 rooms they were 2,000 lines at
+    /// every start, and the connector's own state change already says when all rooms are in.
+    /// Failures (1003, 1004, 1005) stay warnings.
+    /// </summary>
+    public LogLevel RoutineLogLevel { get; init; } = LogLevel.Information;
+
     public ConnectorStatus Status => Volatile.Read(ref _status);
 
     /// <summary>The authenticated connection, or null while not connected.</summary>
@@ -94,7 +102,7 @@ public sealed class SessionSupervisor
         while (!stoppingToken.IsCancellationRequested)
         {
             SetStatus(SessionState.Connecting, null);
-            TransportLog.Connecting(_logger, _name, _endpoint, failures + 1);
+            TransportLog.Connecting(_logger, RoutineLogLevel, _name, _endpoint, failures + 1);
             var (end, wasStable) = await RunOneSessionAsync(failures, stoppingToken).ConfigureAwait(false);
             if (end.Kind == SessionEndKind.Stopped || stoppingToken.IsCancellationRequested)
             {
@@ -152,7 +160,7 @@ public sealed class SessionSupervisor
             {
                 Volatile.Write(ref _current, connection);
                 SetStatus(SessionState.Connected, null);
-                TransportLog.Connected(_logger, _name, _endpoint);
+                TransportLog.Connected(_logger, RoutineLogLevel, _name, _endpoint);
             }
         });
 

@@ -4,11 +4,13 @@ namespace Bridge.Connectors.Transport;
 
 internal static partial class TransportLog
 {
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "{Session}: connecting to {Endpoint} (attempt {Attempt})")]
-    public static partial void Connecting(ILogger logger, string session, string endpoint, int attempt);
+    /// <summary>At the supervisor's <see cref="SessionSupervisor.RoutineLogLevel"/> (Information unless a connector runs many sessions).</summary>
+    [LoggerMessage(EventId = 1001, Message = "{Session}: connecting to {Endpoint} (attempt {Attempt})")]
+    public static partial void Connecting(ILogger logger, LogLevel level, string session, string endpoint, int attempt);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "{Session}: connected to {Endpoint}")]
-    public static partial void Connected(ILogger logger, string session, string endpoint);
+    /// <summary>At the supervisor's <see cref="SessionSupervisor.RoutineLogLevel"/>.</summary>
+    [LoggerMessage(EventId = 1002, Message = "{Session}: connected to {Endpoint}")]
+    public static partial void Connected(ILogger logger, LogLevel level, string session, string endpoint);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "{Session}: session ended ({Kind}): {Reason}; next attempt in {DelaySeconds:0.0} s")]
     public static partial void SessionEnded(ILogger logger, string session, SessionEndKind kind, string reason, double delaySeconds);

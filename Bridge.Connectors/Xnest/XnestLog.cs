@@ -4,7 +4,7 @@ namespace Bridge.Connectors.Xnest;
 
 internal static partial class XnestLog
 {
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "{Connector}: joined room {Room} as {Pid} ({Members} members)")]
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Debug, Message = "{Connector}: joined room {Room} as {Pid} ({Members} members)")]
     public static partial void Joined(ILogger logger, string connector, string room, string pid, int members);
 
     [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "{Connector}: room {Room}: undecodable frame dropped: {Error}")]
@@ -13,10 +13,14 @@ internal static partial class XnestLog
     [LoggerMessage(EventId = 2203, Level = LogLevel.Warning, Message = "{Connector}: room {Room}: server error frame: {Payload}")]
     public static partial void ServerError(ILogger logger, string connector, string room, string payload);
 
-    [LoggerMessage(EventId = 2204, Level = LogLevel.Information, Message = "{Connector}: room {Room}: catch-up relayed {Relayed} of {Items} history items")]
-    public static partial void CatchUp(ILogger logger, string connector, string room, int relayed, int items);
+    [LoggerMessage(EventId = 2204, Message = "{Connector}: room {Room}: catch-up relayed {Relayed} of {Items} history items")]
+    private static partial void CatchUp(ILogger logger, LogLevel level, string connector, string room, int relayed, int items);
 
-    [LoggerMessage(EventId = 2205, Level = LogLevel.Information, Message = "{Connector}: room {Room}: first visit, {Items} history items recorded as seen, none relayed")]
+    /// <summary>Information when the catch-up relayed something, else Debug (one line a room at every reconnect).</summary>
+    public static void CatchUp(ILogger logger, string connector, string room, int relayed, int items) =>
+        CatchUp(logger, relayed > 0 ? LogLevel.Information : LogLevel.Debug, connector, room, relayed, items);
+
+    [LoggerMessage(EventId = 2205, Level = LogLevel.Debug, Message = "{Connector}: room {Room}: first visit, {Items} history items recorded as seen, none relayed")]
     public static partial void HistorySeeded(ILogger logger, string connector, string room, int items);
 
     [LoggerMessage(EventId = 2206, Level = LogLevel.Warning, Message = "{Connector}: room {Room}: sink call failed, ending the session to catch up: {Reason}")]

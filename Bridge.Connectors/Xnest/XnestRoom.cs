@@ -45,6 +45,7 @@ internal sealed class XnestRoom : ISessionHandler
             time)
         {
             CounterConnector = connector,
+            RoutineLogLevel = LogLevel.Debug,
         };
     }
 

@@ -252,6 +252,13 @@ public sealed class RtmConnectorTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => rig.Logging.Provider.Lines.Count(l => l.Contains("caught up", StringComparison.Ordinal)) >= 3, TimeSpan.FromSeconds(5), "catch-up finished");
         await Task.Delay(200);
         Assert.Equal(30, sink.Posted.Count);
+
+        // One Information line sums up each pass; an endpoint with nothing to catch up is Debug.
+        var lines = rig.Logging.Provider.Lines;
+        Assert.Contains(lines, l => l.Contains(" Information ", StringComparison.Ordinal) && l.Contains($"caught up 30 message(s) on room/{RtmRig.Room}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(" Information ", StringComparison.Ordinal) && l.Contains("catch-up pass done: 30 message(s) caught up over", StringComparison.Ordinal) && l.Contains("1 not complete", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains(" Information ", StringComparison.Ordinal) && l.Contains("caught up 0 message(s)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(" Debug ", StringComparison.Ordinal) && l.Contains("caught up 0 message(s)", StringComparison.Ordinal));
         await stop.CancelAsync();
         await run;
     }

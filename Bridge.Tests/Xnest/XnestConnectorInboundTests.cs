@@ -141,6 +141,12 @@ public class XnestConnectorInboundTests(ITestOutputHelper output)
         // while the state holds that is no news); the last is Connected, without a reason.
         Assert.All(seen.Zip(seen.Skip(1)), pair => Assert.NotEqual(pair.First.State, pair.Second.State));
         Assert.Equal((SessionState.Connected, (string?)null), (seen[^1].State, seen[^1].Reason));
+
+        // The log says so too: each room's connecting, connected, joined and first-visit lines are
+        // Debug, so an operator at Information sees the connector's announcements, not 4 lines a room.
+        var information = rig.Log.Lines.Where(l => l.Contains(" Information ", StringComparison.Ordinal)).ToArray();
+        Assert.True(information.Length <= seen.Length, $"{information.Length} Information lines for {rooms.Length} rooms:\n{string.Join('\n', information.Take(10))}");
+        Assert.Contains(rig.Log.Lines, l => l.Contains(" Debug ", StringComparison.Ordinal) && l.Contains("joined room r39", StringComparison.Ordinal));
     }
 }
 

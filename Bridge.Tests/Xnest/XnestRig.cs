@@ -56,8 +56,9 @@ internal sealed class XnestRig : IAsyncDisposable
     private readonly bool _ownsSimulator;
     private Task? _run;
 
-    private XnestRig(XnestSimulator sim, bool ownsSimulator, XnestConnector connector, ICursorStore cursors, ILoggerFactory loggers)
+    private XnestRig(XnestSimulator sim, bool ownsSimulator, XnestConnector connector, ICursorStore cursors, ILoggerFactory loggers, TestLoggerProvider log)
     {
+        Log = log;
         Sim = sim;
         _ownsSimulator = ownsSimulator;
         Connector = connector;
@@ -67,6 +68,9 @@ internal sealed class XnestRig : IAsyncDisposable
     }
 
     public XnestSimulator Sim { get; }
+
+    /// <summary>The connector's log lines (all levels).</summary>
+    public TestLoggerProvider Log { get; }
 
     public XnestConnector Connector { get; }
 
@@ -108,12 +112,12 @@ internal sealed class XnestRig : IAsyncDisposable
             await sim.StartAsync();
         }
 
-        var loggers = TestLoggerProvider.Factory(output, out _);
+        var loggers = TestLoggerProvider.Factory(output, out var log);
         cursors ??= new MemoryCursorStore();
         var options = (configure ?? (o => o))(TestOptions(sim.BaseUrl));
         var endpoints = rooms.Select(r => new EndpointRef(ConnectorName, EndpointKind.Room, r)).ToArray();
         var context = new ConnectorContext(ConnectorName, endpoints, cursors, loggers, TimeProvider.System);
-        var rig = new XnestRig(sim, owns, new XnestConnector(context, options), cursors, loggers);
+        var rig = new XnestRig(sim, owns, new XnestConnector(context, options), cursors, loggers, log);
         if (run)
         {
             rig.Run();
