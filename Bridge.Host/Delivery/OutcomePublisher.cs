@@ -124,11 +124,14 @@ public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvid
         }
         catch (MessageReturnedException)
         {
-            CountUnheard(outcome);
+            // The change is logged before this return is counted: publishes run concurrently, and
+            // whoever sees every return counted should find the change in the log already.
             if (_audience!.Unheard(outcome.GetType()))
             {
                 DeliveryLog.OutcomesUnheard(logger, outcome.GetType().Name, config.OutcomeProbe.TotalMilliseconds);
             }
+
+            CountUnheard(outcome);
         }
         catch (Exception ex)
         {
