@@ -43,7 +43,13 @@ public sealed class ArrivalRecorder
     public string Text(int seq, int size)
     {
         var head = $"{_marker}{seq};";
-        return head.Length >= size ? head : head + new string('x', size - head.Length);
+        return head.Length >= size
+            ? head
+            : string.Create(size, head, static (chars, head) =>
+            {
+                head.CopyTo(chars);
+                chars[head.Length..].Fill('x');
+            });
     }
 
     public void Sending(int seq)

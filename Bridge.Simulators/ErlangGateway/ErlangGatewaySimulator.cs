@@ -162,10 +162,13 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
     }
 
     /// <summary>A simulated user sends to a whole group (GROUP_PUBLISH).</summary>
-    public async Task<string> SendToGroupAsync(uint fromUid, uint groupId, string payload, string? msgId = null)
+    public Task<string> SendToGroupAsync(uint fromUid, uint groupId, string payload, string? msgId = null) =>
+        SendToGroupAsync(fromUid, groupId, Encoding.UTF8.GetBytes(payload), msgId);
+
+    public async Task<string> SendToGroupAsync(uint fromUid, uint groupId, byte[] payload, string? msgId = null)
     {
         msgId ??= ErlangMsgIds.New();
-        await RouteAsync(fromUid, ErlangCommand.GroupPublish, groupId, [], msgId, Encoding.UTF8.GetBytes(payload)).ConfigureAwait(false);
+        await RouteAsync(fromUid, ErlangCommand.GroupPublish, groupId, [], msgId, payload).ConfigureAwait(false);
         return msgId;
     }
 

@@ -45,7 +45,7 @@ public sealed class ErlangBenchBackend(string name) : IBenchBackend
     {
         var group = FirstGroup + (uint)room;
         var payload = ErlangPayload.Envelope(ErinUid.ToString(CultureInfo.InvariantCulture), group.ToString(CultureInfo.InvariantCulture), text);
-        await _sim.SendToGroupAsync(ErinUid, group, Encoding.UTF8.GetString(payload)).ConfigureAwait(false);
+        await _sim.SendToGroupAsync(ErinUid, group, payload).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _sim.DisposeAsync();
