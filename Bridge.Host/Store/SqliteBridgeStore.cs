@@ -27,9 +27,9 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
     internal static readonly TimeSpan DefaultBusyWait = TimeSpan.FromSeconds(10);
 
     private const string Pragmas = """
-        PRAGMA locking_mode = EXCLUSIVE;
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = NORMAL;
+        PRAGMA wal_autocheckpoint = 0;
         """;
 
     /// <summary>
@@ -128,15 +128,16 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
             Directory.CreateDirectory(directory);
         }
 
+        await AcquireInstanceLockAsync(cancellationToken).ConfigureAwait(false);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Pooling = false,
             DefaultTimeout = _busySeconds,
         }.ToString());
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             Execute(connection, null, Pragmas);
             MigrateToCurrent(connection);
             MergeLeftOverLog(connection);
@@ -144,10 +145,11 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         catch (Exception e)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
+            ReleaseInstanceLock();
             if (e is SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED })
             {
                 throw new InvalidOperationException(
-                    $"store {Path} is in use by another process (still locked after {_busySeconds} s); a SQLite store belongs to one bridge instance, and shells must wait until it stops", e);
+                    $"store {Path} is in use by another process (still locked after {_busySeconds} s); a SQLite store belongs to one bridge instance", e);
             }
 
             throw;
@@ -155,6 +157,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
 
         _statements = new Statements(connection);
         _connection = connection;
+        await StartCheckpointsAsync(cancellationToken).ConfigureAwait(false);
         StoreMetrics.Register(this);
     }
 
@@ -326,13 +329,17 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         _disposed = true;
         StoreMetrics.Unregister(this);
         await StopMergingAsync().ConfigureAwait(false);
+        await StopCheckpointsAsync().ConfigureAwait(false);
         _statements?.Dispose();
         _statements = null;
         if (_connection is not null)
         {
+            // The last connection to close copies what is left in the WAL and removes it.
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
         }
+
+        ReleaseInstanceLock();
 
         _lock.Dispose();
         _mergeGate.Dispose();

@@ -18,4 +18,7 @@ internal static partial class StoreLog
 
     [LoggerMessage(EventId = 8005, Level = LogLevel.Warning, Message = "Store: merging {Rows} logged id-map rows into the map failed: {Reason}; they stay in the log and are answered from memory, the next merge tries again")]
     public static partial void MergeFailed(ILogger logger, int rows, string reason);
+
+    [LoggerMessage(EventId = 8006, Level = LogLevel.Warning, Message = "Store {Path}: background checkpoint failed: {Reason}; the rows stay in the WAL, the next checkpoint tries again")]
+    public static partial void CheckpointFailed(ILogger logger, string path, string reason);
 }
