@@ -129,9 +129,10 @@ public sealed partial class SqliteBridgeStore
             {
                 return;
             }
-            catch (SqliteException e)
+            catch (Exception e) when (!_closing.IsCancellationRequested)
             {
-                // The frames stay in the WAL, readable and durable; the next round tries again.
+                // The frames stay in the WAL, readable and durable; the next round tries again
+                // (a loop that ended here would let the WAL grow without end).
                 StoreLog.CheckpointFailed(_logger, Path, e.Message);
             }
         }
