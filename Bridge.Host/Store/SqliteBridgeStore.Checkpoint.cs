@@ -73,11 +73,13 @@ public sealed partial class SqliteBridgeStore
             return;
         }
 
+        // A passive checkpoint never waits for the writer; should SQLite still answer busy, the
+        // round gives up within a second (it may hold the store's lock) and the next one tries again.
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Pooling = false,
-            DefaultTimeout = _busySeconds,
+            DefaultTimeout = 1,
         }.ToString());
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         _checkpointConnection = connection;
