@@ -7,7 +7,7 @@ namespace Bridge.Benchmarks.Codecs;
 /// <summary>
 /// Glide (JSON envelopes). Decode: a <c>message.chat</c> push through the envelope and its
 /// ChatMessage data (and the <c>bridgeOrigin</c> lookup in <c>extra</c> the inbound path does),
-/// with the connector's string cache.
+/// with the connector's string cache, the cliMid located rather than copied, as the inbound path reads it.
 /// Encode: the <c>message.group</c> send the connector writes, origin marker in <c>extra</c>.
 /// </summary>
 public class GlideCodecBenchmarks : CodecBenchmark
@@ -40,7 +40,7 @@ public class GlideCodecBenchmarks : CodecBenchmark
     public GlideChatMessage DecodePush()
     {
         var envelope = GlideDecoder.DecodeEnvelope(_push, GlideDecoder.DefaultMaxFrameBytes, _strings);
-        var chat = GlideDecoder.ReadChat(envelope.Data(_push), _strings);
+        var chat = GlideDecoder.ReadChat(envelope.Data(_push), _strings, out _);
         _ = envelope.HasExtra ? GlideDecoder.ReadExtraValue(envelope.Extra(_push), "bridgeOrigin"u8) : null;
         return chat;
     }

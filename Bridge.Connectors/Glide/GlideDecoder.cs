@@ -135,8 +135,22 @@ public static partial class GlideDecoder
     /// Decodes ChatMessage from the raw <c>data</c> of a chat or group frame; with a
     /// <paramref name="cache"/>, the repeating <c>from</c>/<c>to</c> values come from it.
     /// </summary>
-    public static GlideChatMessage ReadChat(ReadOnlySpan<byte> data, Utf8StringCache? cache = null)
+    public static GlideChatMessage ReadChat(ReadOnlySpan<byte> data, Utf8StringCache? cache = null) =>
+        ReadChat(data, cache, deferCliMid: false, out _);
+
+    /// <summary>
+    /// As <see cref="ReadChat(ReadOnlySpan{byte}, Utf8StringCache?)"/>, for the inbound path: a
+    /// cliMid that is valid UTF-8 and not escaped is not made a string of its own;
+    /// <paramref name="cliMidAt"/> says where its bytes are in <paramref name="data"/> (empty when
+    /// there is none, or when it was escaped and is in <see cref="GlideChatMessage.CliMid"/>), and
+    /// the message's native id is built from them.
+    /// </summary>
+    public static GlideChatMessage ReadChat(ReadOnlySpan<byte> data, Utf8StringCache? cache, out Range cliMidAt) =>
+        ReadChat(data, cache, deferCliMid: true, out cliMidAt);
+
+    private static GlideChatMessage ReadChat(ReadOnlySpan<byte> data, Utf8StringCache? cache, bool deferCliMid, out Range cliMidAt)
     {
+        cliMidAt = default;
         var reader = StartObject(data, "messages.ChatMessage");
         try
         {
@@ -153,7 +167,17 @@ public static partial class GlideDecoder
                 else if (NameIs(ref reader, "climid"u8))
                 {
                     reader.Read();
-                    cliMid = String(ref reader, "ChatMessage.cliMid");
+                    if (deferCliMid && reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+                    {
+                        var start = (int)reader.TokenStartIndex + 1;
+                        cliMidAt = start..(start + reader.ValueSpan.Length);
+                        cliMid = null;
+                    }
+                    else
+                    {
+                        cliMid = String(ref reader, "ChatMessage.cliMid");
+                        cliMidAt = default;
+                    }
                 }
                 else if (NameIs(ref reader, "mid"u8))
                 {

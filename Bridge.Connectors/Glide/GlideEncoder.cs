@@ -102,12 +102,16 @@ public static class GlideEncoder
     /// The portable <c>ack.request</c> (section 4.3): <c>to</c>, <c>data.to</c> and <c>data.from</c> all
     /// name the original sender, so both server generations route it back to them.
     /// </summary>
-    public static void AckRequest(IBufferWriter<byte> output, string originalSender, string? cliMid, long mid, long seq)
+    public static void AckRequest(IBufferWriter<byte> output, string originalSender, string? cliMid, long mid, long seq) =>
+        AckRequest(output, originalSender, cliMid.AsSpan(), mid, seq);
+
+    /// <summary>As above, with the cliMid as characters (the inbound path reads it back from the message's native id).</summary>
+    public static void AckRequest(IBufferWriter<byte> output, string originalSender, ReadOnlySpan<char> cliMid, long mid, long seq)
     {
         var w = Writer(output);
         Start(w, 0, GlideActions.AckRequest, null, originalSender);
         w.WriteStartObject();
-        if (!string.IsNullOrEmpty(cliMid))
+        if (!cliMid.IsEmpty)
         {
             w.WriteString("cli_mid"u8, cliMid);
         }

@@ -5,7 +5,11 @@ using Bridge.Contracts.V1;
 namespace Bridge.Connectors.Glide;
 
 /// <summary>A decoded push: the event for the sink (null: own message, acknowledge only) and what its ack needs.</summary>
-internal sealed record GlidePush(MessagePosted? Event, bool IsChat, string Sender, string? CliMid, long Mid, long Seq, string NativeId);
+internal sealed record GlidePush(MessagePosted? Event, bool IsChat, string Sender, bool HasCliMid, long Mid, long Seq, string NativeId)
+{
+    /// <summary>The cliMid, read back from the native id (<c>sender:cliMid</c>); empty when the push had none.</summary>
+    public ReadOnlySpan<char> CliMid => HasCliMid ? NativeId.AsSpan(Sender.Length + 1) : default;
+}
 
 /// <summary>
 /// Turns chat and group pushes into <see cref="MessagePosted"/> and hands them to the sink in
@@ -34,9 +38,11 @@ internal sealed class GlideInbound(GlideConnector connector, IFrameConnection co
 
         GlideChatMessage chat;
         string? origin;
+        Range cliMidAt;
+        var data = envelope.Data(frame);
         try
         {
-            chat = GlideDecoder.ReadChat(envelope.Data(frame), connector.Strings);
+            chat = GlideDecoder.ReadChat(data, connector.Strings, out cliMidAt);
             origin = envelope.HasExtra ? GlideDecoder.ReadExtraValue(envelope.Extra(frame), "bridgeOrigin"u8) : null;
         }
         catch (GlideDecodeException ex)
@@ -53,13 +59,19 @@ internal sealed class GlideInbound(GlideConnector connector, IFrameConnection co
             return null;
         }
 
-        var nativeId = chat.CliMid is { Length: > 0 } cliMid
-            ? $"{sender}:{cliMid}"
+        var cliMidBytes = data[cliMidAt];
+        var hasCliMid = chat.CliMid is { Length: > 0 } || !cliMidBytes.IsEmpty;
+        var nativeId = chat.CliMid is { Length: > 0 } cliMid ? $"{sender}:{cliMid}"
+            : !cliMidBytes.IsEmpty ? NativeId(sender, cliMidBytes)
             : $"{sender}:mid-{chat.Mid}-{chat.Seq}";
         if (sender == connector.Options.Uid)
         {
-            GlideLog.OwnEcho(connector.Logger, connector.Name, chat.CliMid, conversationId);
-            return isChat ? new GlidePush(null, true, sender, chat.CliMid, chat.Mid, chat.Seq, nativeId) : null;
+            if (connector.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            {
+                GlideLog.OwnEcho(connector.Logger, connector.Name, hasCliMid ? nativeId[(sender.Length + 1)..] : null, conversationId);
+            }
+
+            return isChat ? new GlidePush(null, true, sender, hasCliMid, chat.Mid, chat.Seq, nativeId) : null;
         }
 
         var name = connector.Name;
@@ -76,7 +88,20 @@ internal sealed class GlideInbound(GlideConnector connector, IFrameConnection co
             nativeId,
             SentAt(chat.SendAt, now),
             now);
-        return new GlidePush(posted, isChat, sender, chat.CliMid, chat.Mid, chat.Seq, nativeId);
+        return new GlidePush(posted, isChat, sender, hasCliMid, chat.Mid, chat.Seq, nativeId);
+    }
+
+    /// <summary><c>sender:cliMid</c> in one string, straight from the cliMid's bytes (valid UTF-8, checked by the decoder).</summary>
+    private static string NativeId(string sender, ReadOnlySpan<byte> cliMid)
+    {
+        if (cliMid.Length > 128)
+        {
+            return $"{sender}:{System.Text.Encoding.UTF8.GetString(cliMid)}";
+        }
+
+        Span<char> chars = stackalloc char[128];
+        var length = System.Text.Encoding.UTF8.GetChars(cliMid, chars);
+        return string.Concat(sender.AsSpan(), ":", chars[..length]);
     }
 
     public async ValueTask DispatchAsync(GlidePush push, CancellationToken cancellationToken)

@@ -21,14 +21,18 @@ public sealed class RtmInboundCursorTests
     public async Task A_durable_live_push_moves_the_cursor_only_once_the_catch_up_of_its_endpoint_is_complete()
     {
         var cursors = new RtmCursorBook("rtm", new MemoryCursorStore(), [Room]);
-        await using (var inbound = NewInbound(cursors))
+        var sink = new RecordingSink();
+        await using (var inbound = NewInbound(cursors, sink))
         {
+            // Durable (the sink has it, a loaded machine may take a while), yet no cursor: the
+            // endpoint's catch-up is not complete.
             await inbound.AcceptAsync("pushroommsg", 1, Push(mid: 1, mtime: 5_000), CancellationToken.None);
+            await Eventually.TrueAsync(() => sink.Posted.Count == 1, TimeSpan.FromSeconds(5), "the push reached the sink");
             await Task.Delay(100);
             Assert.Null(await cursors.GetAsync(Room, CancellationToken.None));
 
             inbound.CaughtUp(Room);
-            Assert.Equal(5_000, await cursors.GetAsync(Room, CancellationToken.None));
+            await Eventually.TrueAsync(async () => await cursors.GetAsync(Room, CancellationToken.None) == 5_000, TimeSpan.FromSeconds(5), "the cursor moved to the durable push once caught up");
 
             await inbound.AcceptAsync("pushroommsg", 2, Push(mid: 2, mtime: 6_000), CancellationToken.None);
             await Eventually.TrueAsync(async () => await cursors.GetAsync(Room, CancellationToken.None) == 6_000, TimeSpan.FromSeconds(5), "the cursor followed the next push");
@@ -50,11 +54,11 @@ public sealed class RtmInboundCursorTests
         Assert.Null(await cursors.GetAsync(Room, CancellationToken.None));
     }
 
-    private static RtmInbound NewInbound(RtmCursorBook cursors)
+    private static RtmInbound NewInbound(RtmCursorBook cursors, RecordingSink? sink = null)
     {
         var options = new RtmOptions { Pid = 1, Uid = 900001, Token = new Secret("t") };
         var link = new RtmLink(new SilentFrameConnection(), TimeSpan.FromSeconds(5), "rtm");
-        return new RtmInbound("rtm", options, new RecordingSink(), link, cursors, TimeProvider.System, NullLogger.Instance, _ => { });
+        return new RtmInbound("rtm", options, sink ?? new RecordingSink(), link, cursors, TimeProvider.System, NullLogger.Instance, _ => { });
     }
 
     private static RtmPush Push(long mid, long mtime) => new(RtmConversationType.Room, 123, 1001, mid, RtmMtypes.Chat, $"hello {mid}", string.Empty, mtime);
