@@ -46,7 +46,9 @@ public sealed partial class SqliteBridgeStore
             return;
         }
 
-        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(_busySeconds);
+        // Real time, like SQLite's own busy wait: a clock a test controls must not hold up the file.
+        var clock = TimeProvider.System;
+        var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(_busySeconds);
         while (true)
         {
             try
@@ -54,9 +56,9 @@ public sealed partial class SqliteBridgeStore
                 _instanceLock = new FileStream(Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
                 return;
             }
-            catch (IOException) when (_time.GetUtcNow() < deadline)
+            catch (IOException) when (clock.GetUtcNow() < deadline)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException e)
             {
@@ -96,7 +98,8 @@ public sealed partial class SqliteBridgeStore
         {
             try
             {
-                await Task.Delay(CheckpointInterval, _time, _closing.Token).ConfigureAwait(false);
+                // Real time: the cadence is the disk's business, not the clock the store stamps rows with.
+                await Task.Delay(CheckpointInterval, TimeProvider.System, _closing.Token).ConfigureAwait(false);
                 var (_, frames, copied) = Checkpoint(connection, "PASSIVE");
                 if (frames >= LockedCheckpointAt)
                 {
