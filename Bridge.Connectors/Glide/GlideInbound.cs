@@ -60,10 +60,9 @@ internal sealed class GlideInbound(GlideConnector connector, IFrameConnection co
         }
 
         var cliMidBytes = data[cliMidAt];
-        var hasCliMid = chat.CliMid is { Length: > 0 } || !cliMidBytes.IsEmpty;
-        var nativeId = chat.CliMid is { Length: > 0 } cliMid ? $"{sender}:{cliMid}"
-            : !cliMidBytes.IsEmpty ? NativeId(sender, cliMidBytes)
-            : $"{sender}:mid-{chat.Mid}-{chat.Seq}";
+        var (nativeId, hasCliMid) = chat.CliMid is { Length: > 0 } cliMid ? ($"{sender}:{cliMid}", true)
+            : !cliMidBytes.IsEmpty ? (NativeId(sender, cliMidBytes), true)
+            : ($"{sender}:mid-{chat.Mid}-{chat.Seq}", false);
         if (sender == connector.Options.Uid)
         {
             if (connector.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))

@@ -382,10 +382,11 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Commits_back_to_back_still_let_the_wal_start_over()
+    public async Task Commits_back_to_back_get_a_checkpoint_that_holds_them_off_once_the_wal_passes_its_bound()
     {
         // A commit starts the WAL over only if it begins with every frame copied, which commits
-        // that follow each other never find: past the bound one checkpoint holds them off.
+        // that follow each other never find: past the bound one checkpoint holds them off, so that
+        // the next one can.
         await _store.DisposeAsync();
         _store = new SqliteBridgeStore(_path) { LockedCheckpointAt = 256 };
         await _store.InitializeAsync(CancellationToken.None);
