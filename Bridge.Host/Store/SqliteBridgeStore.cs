@@ -7,14 +7,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Bridge.Host.Store;
 
 /// <summary>
-/// The default store: one SQLite file in WAL mode. One connection, serialized by a lock (SQLite
-/// has one writer anyway); statements are prepared once. Belongs to one bridge instance. The file
-/// is held with an exclusive lock for as long as the store is open (no file lock taken and dropped
-/// per transaction, no shared-memory index): a second process, another bridge or a <c>sqlite3</c>
-/// shell, cannot open it meanwhile and is told so. Cursor writes go by group commit: the
-/// checkpoints of many conversations (a thousand xnest rooms each checkpoint every second) share
-/// one transaction instead of one commit each. New id-map rows are appended to a log and merged
-/// into the clustered map in the background (see the other part of this class).
+/// The default store: one SQLite file in WAL mode. One connection does the store's work,
+/// serialized by a lock (SQLite has one writer anyway); statements are prepared once. A second
+/// connection only copies the WAL into the file (see the checkpoint part of this class). Belongs
+/// to one bridge instance, kept so by an OS lock on <c>PATH.lock</c> held while the store is open:
+/// a second bridge waits for it and is then told the file is in use; a <c>sqlite3</c> shell may
+/// read the file meanwhile. Cursor writes go by group commit: the checkpoints of many
+/// conversations (a thousand xnest rooms each checkpoint every second) share one transaction
+/// instead of one commit each. New id-map rows are appended to a log and merged into the
+/// clustered map in the background (see the log part of this class).
 /// </summary>
 public sealed partial class SqliteBridgeStore : IBridgeStore
 {
