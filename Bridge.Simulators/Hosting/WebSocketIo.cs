@@ -1,4 +1,4 @@
-using System.Buffers;
+using Bridge.Connectors.Rtm.Fpnn;
 using System.Net.WebSockets;
 
 namespace Bridge.Simulators.Hosting;
@@ -16,42 +16,26 @@ public static class WebSocketIo
     /// </summary>
     public static async Task<(WebSocketMessageType Type, byte[] Data)?> ReadMessageAsync(WebSocket socket, int maxBytes, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(FirstRead);
-        var length = 0;
-        try
+        using var message = new PooledBufferWriter(FirstRead);
+        while (true)
         {
-            while (true)
+            var result = await socket.ReceiveAsync(message.GetMemory(), cancellationToken).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
             {
-                if (length == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return null;
-                }
-
-                length += result.Count;
-                if (length > maxBytes)
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big", cancellationToken).ConfigureAwait(false);
-                    return null;
-                }
-
-                if (result.EndOfMessage)
-                {
-                    return (result.MessageType, buffer.AsSpan(0, length).ToArray());
-                }
+                return null;
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            message.Advance(result.Count);
+            if (message.WrittenCount > maxBytes)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too big", cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, message.WrittenSpan.ToArray());
+            }
         }
     }
 }
