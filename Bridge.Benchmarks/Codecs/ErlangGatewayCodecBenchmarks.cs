@@ -8,7 +8,7 @@ namespace Bridge.Benchmarks.Codecs;
 
 /// <summary>
 /// Erlang gateway (custom binary). Decode: a GROUP_PUBLISH push through <see cref="ErlangCodec"/>,
-/// its MsgId key and <see cref="ErlangPayload"/> to the sender and body, in both payload
+/// its MsgId (a value) and <see cref="ErlangPayload"/> to the sender and body, in both payload
 /// conventions (raw UTF-8 text, the default; the vendor's JSON envelope). Encode: the payload and
 /// the GROUP_PUBLISH frame the connector writes into a pooled buffer.
 /// </summary>
@@ -50,7 +50,7 @@ public class ErlangGatewayCodecBenchmarks : CodecBenchmark
     public InboundContent DecodePush()
     {
         ErlangCodec.TryDecode(Format == PayloadFormat.Text ? _textPush : _jsonPush, PacketSource.Server, out var packet);
-        _ = packet.MsgId;
+        _ = packet.Id;
         return ErlangPayload.Decode(packet.Payload.Span, Format, _strings);
     }
 }

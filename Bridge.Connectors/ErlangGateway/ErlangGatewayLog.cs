@@ -14,13 +14,13 @@ internal static partial class ErlangGatewayLog
     public static partial void InvalidPacket(ILogger logger, string connector);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "{Connector}: push {MsgId} not durable, not acknowledged (the server resends it): {Reason}")]
-    public static partial void PushNotDurable(ILogger logger, string connector, string msgId, string reason);
+    public static partial void PushNotDurable(ILogger logger, string connector, ErlangMsgId msgId, string reason);
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Debug, Message = "{Connector}: push {MsgId} is a resend; dropped")]
-    public static partial void ResendDropped(ILogger logger, string connector, string msgId);
+    public static partial void ResendDropped(ILogger logger, string connector, ErlangMsgId msgId);
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Debug, Message = "{Connector}: push {MsgId} is the bridge's own message; acknowledged, not relayed")]
-    public static partial void OwnMessage(ILogger logger, string connector, string msgId);
+    public static partial void OwnMessage(ILogger logger, string connector, ErlangMsgId msgId);
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "{Connector}: unexpected {Kind} frame ignored (the gateway speaks binary only)")]
     public static partial void UnexpectedFrame(ILogger logger, string connector, string kind);
@@ -35,5 +35,5 @@ internal static partial class ErlangGatewayLog
     public static partial void TcpFailed(ILogger logger, string connector, string endpoint, string reason);
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Debug, Message = "{Connector}: could not acknowledge push {MsgId}: {Reason}")]
-    public static partial void AckFailed(ILogger logger, string connector, string msgId, string reason);
+    public static partial void AckFailed(ILogger logger, string connector, ErlangMsgId msgId, string reason);
 }

@@ -23,7 +23,7 @@ internal sealed class ErlangInbound
     private readonly ErlangGatewayOptions _options;
     private readonly RecentIds _sentByBridge;
     private readonly RecentIds _acknowledged;
-    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ErlangMsgId, byte> _inFlight = new();
     private readonly SemaphoreSlim _slots;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -52,10 +52,13 @@ internal sealed class ErlangInbound
         _stopping = stopping;
     }
 
-    /// <summary>Handles one push. Reads everything it needs from the packet before its first await.</summary>
+    /// <summary>
+    /// Handles one push. Reads everything it needs from the packet before its first await. The
+    /// MsgId stays a value (dedupe, acks); its string is made once, as the event's native id.
+    /// </summary>
     public async ValueTask OnPushAsync(ErlangPacket packet, IFrameConnection connection, CancellationToken cancellationToken)
     {
-        var msgId = packet.MsgId;
+        var msgId = packet.Id;
         var ack = ErlangCodec.AckFor(packet.Command);
         if (_sentByBridge.Contains(msgId) || _acknowledged.Contains(msgId))
         {
@@ -92,7 +95,7 @@ internal sealed class ErlangInbound
             throw;
         }
 
-        var activity = ConnectorDiagnostics.StartReceive(_name, ErlangCodec.Name(packet.Command), message.Conversation.Path, msgId);
+        var activity = ConnectorDiagnostics.StartReceive(_name, ErlangCodec.Name(packet.Command), message.Conversation.Path, message.NativeMessageId);
         Task<IngestOutcome> ingest;
         try
         {
@@ -106,7 +109,7 @@ internal sealed class ErlangInbound
         _ = AckWhenDurableAsync(ingest, msgId, ack, connection, activity);
     }
 
-    private async Task AckWhenDurableAsync(Task<IngestOutcome> ingest, string msgId, ErlangCommand ack, IFrameConnection connection, Activity? activity)
+    private async Task AckWhenDurableAsync(Task<IngestOutcome> ingest, ErlangMsgId msgId, ErlangCommand ack, IFrameConnection connection, Activity? activity)
     {
         try
         {
@@ -139,13 +142,13 @@ internal sealed class ErlangInbound
         }
     }
 
-    private async ValueTask AckAsync(IFrameConnection connection, ErlangCommand ack, string msgId)
+    private async ValueTask AckAsync(IFrameConnection connection, ErlangCommand ack, ErlangMsgId msgId)
     {
         var frame = ArrayPool<byte>.Shared.Rent(1 + ErlangCodec.MsgIdLength);
         try
         {
             frame[0] = (byte)ack;
-            ErlangCodec.WriteMsgIdKey(msgId, frame.AsSpan(1, ErlangCodec.MsgIdLength));
+            msgId.CopyTo(frame.AsSpan(1, ErlangCodec.MsgIdLength));
             await connection.SendAsync(frame.AsMemory(0, 1 + ErlangCodec.MsgIdLength), FrameKind.Binary, _stopping).ConfigureAwait(false);
             ConnectorDiagnostics.FramesSent.Add(1, _tag);
         }
@@ -160,7 +163,7 @@ internal sealed class ErlangInbound
         }
     }
 
-    private MessagePosted ToEvent(ErlangPacket packet, string msgId, InboundContent content)
+    private MessagePosted ToEvent(ErlangPacket packet, ErlangMsgId msgId, InboundContent content)
     {
         var senderId = content.From ?? _options.UnknownSenderId;
         var sender = new Participant(_name, senderId, content.From is null ? _options.UnknownSenderName : content.From);
@@ -171,7 +174,8 @@ internal sealed class ErlangInbound
             ? new Dictionary<string, string>(1) { ["toUids"] = string.Join(',', packet.Uids()) }
             : null;
         var now = _time.GetUtcNow();
-        var eventId = content.Origin ?? EventIds.ForIngest(_name, msgId);
-        return new MessagePosted(eventId, conversation, sender, content.Body, msgId, now, now, Attributes: attributes);
+        var nativeId = msgId.ToString();
+        var eventId = content.Origin ?? EventIds.ForIngest(_name, nativeId);
+        return new MessagePosted(eventId, conversation, sender, content.ToBody(), nativeId, now, now, Attributes: attributes);
     }
 }

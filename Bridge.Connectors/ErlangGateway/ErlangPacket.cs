@@ -52,6 +52,9 @@ public readonly struct ErlangPacket
     /// <summary>The MsgId as a key (<see cref="ErlangCodec.MsgIdKey"/>): its ASCII text, or <c>raw:</c>+hex for other bytes.</summary>
     public string MsgId => ErlangCodec.MsgIdKey(MsgIdBytes.Span);
 
+    /// <summary>The MsgId as a value (no string); only for packets that carry one (<see cref="HasMsgId"/>).</summary>
+    public ErlangMsgId Id => ErlangMsgId.From(MsgIdBytes.Span);
+
     public uint UidAt(int index) => BinaryPrimitives.ReadUInt32BigEndian(UidBytes.Span.Slice(index * 4, 4));
 
     public uint[] Uids()

@@ -7,7 +7,21 @@ using Bridge.Contracts.V1;
 namespace Bridge.Connectors.ErlangGateway;
 
 /// <summary>What the application payload of a push says.</summary>
-public readonly record struct InboundContent(string? From, string? To, MessageBody Body, Guid? Origin, bool IsSystem);
+public readonly record struct InboundContent(string? From, string? To, InboundBody Body, Guid? Origin, bool IsSystem)
+{
+    /// <summary>The event's body (built when the event is, not while decoding).</summary>
+    public MessageBody ToBody() => Body.ToMessageBody();
+}
+
+/// <summary>A push's body as decoded: its kind and text or URL, as values (no object of its own).</summary>
+public readonly record struct InboundBody(BodyKind Kind, string? Text, string? Url = null)
+{
+    public static InboundBody FromText(string text) => new(BodyKind.Text, text);
+
+    public static InboundBody Media(BodyKind kind, string url) => new(kind, null, url);
+
+    public MessageBody ToMessageBody() => new(Kind, Text, Url);
+}
 
 /// <summary>
 /// The two payload conventions: raw UTF-8 text, or the vendor's JSON envelope
@@ -33,7 +47,7 @@ public static class ErlangPayload
         }
 
         // Raw text (or a payload that is not the envelope): keep it as it is; invalid UTF-8 becomes U+FFFD.
-        return new InboundContent(null, null, MessageBody.FromText(Utf8.GetString(payload)), null, false);
+        return new InboundContent(null, null, InboundBody.FromText(Utf8.GetString(payload)), null, false);
     }
 
     /// <summary>
@@ -55,7 +69,7 @@ public static class ErlangPayload
             reader.Read();
             string? from = null, to = null, origin = null;
             var isSystem = false;
-            MessageBody? body = null;
+            InboundBody? body = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("from"u8))
@@ -101,13 +115,13 @@ public static class ErlangPayload
                 return false;
             }
 
-            body ??= MessageBody.FromText(string.Empty);
+            var decoded = body ?? InboundBody.FromText(string.Empty);
             if (isSystem)
             {
-                body = body with { Kind = BodyKind.System };
+                decoded = decoded with { Kind = BodyKind.System };
             }
 
-            content = new InboundContent(from, to, body, OriginMarker.TryParse(origin, out var id) ? id : null, isSystem);
+            content = new InboundContent(from, to, decoded, OriginMarker.TryParse(origin, out var id) ? id : null, isSystem);
             return true;
         }
         catch (JsonException)
@@ -143,7 +157,7 @@ public static class ErlangPayload
     }
 
     /// <summary>The body of the current <c>content</c> value (the reader ends on its last token).</summary>
-    private static MessageBody BodyFromContent(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload)
+    private static InboundBody BodyFromContent(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload)
     {
         switch (reader.TokenType)
         {
@@ -155,7 +169,7 @@ public static class ErlangPayload
                 var raw = payload[start..(int)reader.BytesConsumed];
                 using (var document = JsonDocument.Parse(raw.ToArray()))
                 {
-                    return BodyFromTyped(document.RootElement) ?? MessageBody.FromText(Utf8.GetString(raw));
+                    return BodyFromTyped(document.RootElement) ?? InboundBody.FromText(Utf8.GetString(raw));
                 }
 
             default:
@@ -175,7 +189,7 @@ public static class ErlangPayload
         : null;
 
     /// <summary><c>content</c> text is plain text, or (xywy apps) a string holding JSON with a <c>type</c>.</summary>
-    private static MessageBody BodyFromText(string text)
+    private static InboundBody BodyFromText(string text)
     {
         if (text.StartsWith('{'))
         {
@@ -193,10 +207,10 @@ public static class ErlangPayload
             }
         }
 
-        return MessageBody.FromText(text);
+        return InboundBody.FromText(text);
     }
 
-    private static MessageBody? BodyFromTyped(JsonElement obj)
+    private static InboundBody? BodyFromTyped(JsonElement obj)
     {
         var type = ScalarText(obj, "type");
         if (type is null)
@@ -208,9 +222,9 @@ public static class ErlangPayload
         var url = ScalarText(obj, "url") ?? ScalarText(obj, "img") ?? ScalarText(obj, "image");
         return type switch
         {
-            "image" when url is not null => MessageBody.Media(BodyKind.Image, url),
-            "text" when text is not null => MessageBody.FromText(text),
-            _ when text is not null => MessageBody.FromText(text),
+            "image" when url is not null => InboundBody.Media(BodyKind.Image, url),
+            "text" when text is not null => InboundBody.FromText(text),
+            _ when text is not null => InboundBody.FromText(text),
             _ => null,
         };
     }

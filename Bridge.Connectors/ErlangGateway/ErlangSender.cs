@@ -42,7 +42,7 @@ internal sealed class ErlangSender(
         var msgId = ErlangMsgIds.FromIdempotencyKey(message.IdempotencyKey);
         using var activity = ConnectorDiagnostics.StartSend(name, ErlangCodec.Name(target.Command), message.Target.ToString(), message.IdempotencyKey);
         activity?.SetTag("bridge.native_message_id", msgId);
-        sentByBridge.Add(msgId);
+        sentByBridge.Add(ErlangMsgId.FromKey(msgId));
 
         var viaTcp = tcp is not null && target.Command == ErlangCommand.Publish;
         var result = viaTcp

@@ -1,10 +1,10 @@
 namespace Bridge.Connectors.ErlangGateway;
 
-/// <summary>A bounded set of recent MsgIds: the oldest is forgotten when the set is full. Thread-safe.</summary>
+/// <summary>A bounded set of recent MsgIds (values, no strings): the oldest is forgotten when the set is full. Thread-safe.</summary>
 public sealed class RecentIds(int capacity)
 {
-    private readonly HashSet<string> _set = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+    private readonly HashSet<ErlangMsgId> _set = [];
+    private readonly Queue<ErlangMsgId> _order = new();
     private readonly Lock _gate = new();
 
     public int Count
@@ -18,7 +18,7 @@ public sealed class RecentIds(int capacity)
         }
     }
 
-    public void Add(string id)
+    public void Add(ErlangMsgId id)
     {
         lock (_gate)
         {
@@ -35,7 +35,7 @@ public sealed class RecentIds(int capacity)
         }
     }
 
-    public bool Contains(string id)
+    public bool Contains(ErlangMsgId id)
     {
         lock (_gate)
         {

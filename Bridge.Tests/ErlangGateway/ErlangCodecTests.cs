@@ -181,18 +181,49 @@ public class ErlangCodecTests
             ErlangCodec.TryDecode(Hex($"0b 00 00 04 d2 {MsgIdHex} 00 03 00 00 04 d2 00 00 04 d3 00 00"), PacketSource.Server, out _));
     }
 
-    [Fact]
-    public void A_msgid_with_non_ascii_bytes_is_kept_as_a_raw_key_and_acked_byte_for_byte()
+    /// <summary>A server PUBLISH whose MsgId has a NUL and a 0xFF byte.</summary>
+    private static byte[] PushWithNonAsciiMsgId()
     {
         var push = Hex($"03 {MsgIdHex} 00 0b {HelloHex}");
         push[5] = 0x00;
         push[6] = 0xff;
+        return push;
+    }
+
+    [Fact]
+    public void A_msgid_with_non_ascii_bytes_is_kept_as_a_raw_key_and_acked_byte_for_byte()
+    {
+        var push = PushWithNonAsciiMsgId();
 
         Assert.Null(ErlangCodec.TryDecode(push, PacketSource.Server, out var packet));
         Assert.StartsWith("raw:", packet.MsgId, StringComparison.Ordinal);
         var ack = ErlangCodec.Ack(ErlangCommand.PubAck, packet.MsgId);
         Assert.Equal(push.AsSpan(1, 32).ToArray(), ack.AsSpan(1).ToArray());
         Assert.Equal(MsgIdText, ErlangCodec.MsgIdKey(MsgId));
+    }
+
+    [Fact]
+    public void A_msgid_value_has_the_key_as_its_string_and_writes_back_its_wire_bytes()
+    {
+        Assert.Null(ErlangCodec.TryDecode(PushWithNonAsciiMsgId(), PacketSource.Server, out var raw));
+        Assert.Null(ErlangCodec.TryDecode(Hex($"03 {MsgIdHex} 00 0b {HelloHex}"), PacketSource.Server, out var ascii));
+
+        foreach (var packet in new[] { raw, ascii })
+        {
+            var id = packet.Id;
+            Assert.Equal(packet.MsgId, id.ToString());
+            Assert.Equal(id, ErlangMsgId.FromKey(packet.MsgId));
+            var wire = new byte[ErlangCodec.MsgIdLength];
+            id.CopyTo(wire);
+            Assert.Equal(packet.MsgIdBytes.ToArray(), wire);
+        }
+
+        Assert.NotEqual(raw.Id, ascii.Id);
+        Assert.Equal(MsgIdText, ascii.Id.ToString());
+        var lastByte = (byte[])MsgId.Clone();
+        lastByte[^1] ^= 1;
+        Assert.NotEqual(ErlangMsgId.From(MsgId), ErlangMsgId.From(lastByte));
+        Assert.Throws<ArgumentException>(() => ErlangMsgId.From(MsgId.AsSpan(1)));
     }
 
     [Fact]

@@ -83,6 +83,45 @@ public class RoutingUnitTests
         Assert.Null(users.IdOn(new Participant("rtm", "123"), "pbim"));
     }
 
+    /// <summary>
+    /// Ids and keys must not change between builds: a redelivered push after an upgrade has to get
+    /// the same event id, a retried send the same key. Expected values: SHA-256 of the documented
+    /// texts, computed outside .NET; long texts and non-ASCII ids included.
+    /// </summary>
+    [Theory]
+    [InlineData("erl", "0f8e7d6c5b4a39281706f5e4d3c2b1a0", "283134d3-d117-5e56-b513-4e74bea9adc4")]
+    [InlineData("glide", "u1:你好", "d75a3dea-d955-5f1a-a825-e0eb8b1c1fef")]
+    [InlineData("pbim", null, "be246e83-7c30-594a-a683-cea2a80aba4b")]
+    public void Event_ids_are_the_same_as_in_earlier_builds(string connector, string? nativeKey, string expected) =>
+        Assert.Equal(Guid.Parse(expected), EventIds.ForIngest(connector, nativeKey ?? new string('x', 600)));
+
+    [Theory]
+    [InlineData(DeliveryAction.Post, "rtm-main", EndpointKind.Room, "1001", "265ac10694cbbc78bf81677030a4a11a")]
+    [InlineData(DeliveryAction.Edit, "glide", EndpointKind.User, "用户", "e634bdfda16176ea58c13f4c2e80d3ee")]
+    [InlineData(DeliveryAction.Delete, "xnest", EndpointKind.Group, null, "68819a32072b6b2380919b50a1fd560a")]
+    public void Idempotency_keys_are_the_same_as_in_earlier_builds(DeliveryAction action, string connector, EndpointKind kind, string? nativeId, string expected)
+    {
+        var eventId = Guid.Parse("6f1c2b1e-8d2a-4c55-9a6e-1f3b2a4c5d6e");
+        Assert.Equal(expected, EventIds.IdempotencyKey(eventId, action, E(connector, kind, nativeId ?? new string('r', 600))));
+    }
+
+    [Fact]
+    public void An_idempotency_key_allocates_the_key_alone_and_an_event_id_nothing()
+    {
+        var eventId = Guid.Parse("6f1c2b1e-8d2a-4c55-9a6e-1f3b2a4c5d6e");
+        var target = E("rtm-main", EndpointKind.Room, "1001");
+        var key = string.Empty;
+        var id = Guid.Empty;
+
+        var forKey = Bridge.Tests.Infrastructure.Allocations.Of(() => key = EventIds.IdempotencyKey(eventId, DeliveryAction.Post, target));
+        var forId = Bridge.Tests.Infrastructure.Allocations.Of(() => id = EventIds.ForIngest("erl", "0f8e7d6c5b4a39281706f5e4d3c2b1a0"));
+
+        Assert.Equal("265ac10694cbbc78bf81677030a4a11a", key);
+        Assert.Equal(Guid.Parse("283134d3-d117-5e56-b513-4e74bea9adc4"), id);
+        Assert.True(forKey <= Bridge.Tests.Infrastructure.Allocations.StringBytes(32), $"the key allocated {forKey} B");
+        Assert.Equal(0, forId);
+    }
+
     [Fact]
     public void Event_ids_and_idempotency_keys_are_deterministic_and_fit_every_backend()
     {
