@@ -34,11 +34,14 @@ public sealed class DeliveryConsumer(
     BusTopology topology,
     BusSendMonitor sends,
     TimeProvider time,
-    ILogger<DeliveryConsumer> logger) : IConsumer<DeliveryBatch>, IConsumer<DeliverMessage>
+    ILogger<DeliveryConsumer> logger) : IConsumer<DeliveryBatch>, IConsumer<DeliverMessage>, IDisposable
 {
+    // One consumer per message (batch), disposed with its scope once the consume is over.
     private readonly TargetSender _sender = new(config, time, logger);
 
     public Task Consume(ConsumeContext<DeliveryBatch> context) => DeliverAllAsync(context, context.Message.Deliveries);
+
+    public void Dispose() => _sender.Dispose();
 
     /// <summary>A single instruction (from a bridge before batching) is a batch of one.</summary>
     public Task Consume(ConsumeContext<DeliverMessage> context) => DeliverAllAsync(context, [context.Message]);

@@ -18,11 +18,13 @@ internal readonly record struct DeliveryOutcome(string? NativeMessageId, Deliver
 /// Sends one instruction to its target connector until it is acknowledged or given up. Not
 /// connected: held, without using up retries, until the session is back. Timeouts: retried with
 /// backoff up to the configured count, reusing the idempotency key. Rejected, too large,
-/// unsupported or out of retries: a failure with the reason.
+/// unsupported or out of retries: a failure with the reason. Belongs to one batch: dispose it once
+/// the batch's sends are done (the attempts' timeouts are shared, see <see cref="SendDeadlines"/>).
 /// </summary>
-internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILogger logger)
+internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILogger logger) : IDisposable
 {
     private static readonly TimeSpan NotConnectedPoll = TimeSpan.FromMilliseconds(250);
+    private readonly SendDeadlines _deadlines = new(config.SendTimeout);
 
     public async Task<DeliveryOutcome> SendAsync(IConnector connector, DeliverMessage d, CancellationToken ct)
     {
@@ -63,15 +65,14 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
 
     private async Task<SendResult> SendOnceAsync(IConnector connector, DeliverMessage d, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(config.SendTimeout);
+        var timeout = _deadlines.For(cancellationToken);
         try
         {
             return d.Action switch
             {
-                DeliveryAction.Edit => await connector.EditAsync(new OutboundEdit(d.Target, d.TargetNativeMessageId!, d.Body, d.IdempotencyKey, d.EventId), timeout.Token).ConfigureAwait(false),
-                DeliveryAction.Delete => await connector.DeleteAsync(new OutboundDelete(d.Target, d.TargetNativeMessageId!, d.IdempotencyKey, d.EventId), timeout.Token).ConfigureAwait(false),
-                _ => await connector.SendAsync(new OutboundMessage(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId), timeout.Token).ConfigureAwait(false),
+                DeliveryAction.Edit => await connector.EditAsync(new OutboundEdit(d.Target, d.TargetNativeMessageId!, d.Body, d.IdempotencyKey, d.EventId), timeout).ConfigureAwait(false),
+                DeliveryAction.Delete => await connector.DeleteAsync(new OutboundDelete(d.Target, d.TargetNativeMessageId!, d.IdempotencyKey, d.EventId), timeout).ConfigureAwait(false),
+                _ => await connector.SendAsync(new OutboundMessage(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId), timeout).ConfigureAwait(false),
             };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -79,6 +80,8 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
             return SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
         }
     }
+
+    public void Dispose() => _deadlines.Dispose();
 
     private TimeSpan Backoff(int attempt)
     {
