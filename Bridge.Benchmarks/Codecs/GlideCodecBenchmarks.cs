@@ -21,7 +21,7 @@ public class GlideCodecBenchmarks : CodecBenchmark
     public void Setup()
     {
         CreateText();
-        using var frame = new GlideFrameBuffer();
+        using var frame = new PooledBufferWriter(512);
         var chat = new GlideChatMessage("c1b2a3d4-0001", 90211, 17, "u_4711", "u_bridge", 1, Text, 1795308569081);
         GlideEncoder.Push(frame, GlideActions.Chat, 0, null, "u_bridge", chat, null, default);
         _push = frame.ToArray();
@@ -31,9 +31,9 @@ public class GlideCodecBenchmarks : CodecBenchmark
     [Benchmark]
     public int EncodeSend()
     {
-        using var frame = new GlideFrameBuffer();
+        using var frame = new PooledBufferWriter(512);
         GlideEncoder.Send(frame, GlideActions.Group, 42, "room_lobby", null, _send, OriginKey, "6f1c2b1e-8d2a-4c55-9a6e-1f3b2a4c5d6e");
-        return frame.Length;
+        return frame.WrittenCount;
     }
 
     [Benchmark]

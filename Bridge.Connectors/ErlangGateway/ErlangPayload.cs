@@ -249,7 +249,7 @@ public static class ErlangPayload
     {
         // A pooled scratch buffer: the JSON writer asks for room for the worst-case UTF-8 expansion
         // of each string, which would make a plain growable array reallocate several times.
-        using var buffer = new Rtm.Fpnn.PooledBufferWriter(content.Length + 64);
+        using var buffer = new PooledBufferWriter(content.Length + 64);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();

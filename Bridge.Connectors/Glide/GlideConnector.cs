@@ -181,7 +181,7 @@ public sealed class GlideConnector : IConnector
     {
         var cliMid = data.CliMid!;
         var seq = NextSeq();
-        using var frame = new GlideFrameBuffer();
+        using var frame = new PooledBufferWriter(512);
         try
         {
             GlideEncoder.Send(frame, action, seq, to, ticket, data, OriginMarker.Key, OriginMarker.Format(eventId));
@@ -191,9 +191,9 @@ public sealed class GlideConnector : IConnector
             return (SendResult.Rejected($"the text cannot be encoded: {ex.Message}", "encoding"), default);
         }
 
-        if (frame.Length > _options.MaxFrameBytes)
+        if (frame.WrittenCount > _options.MaxFrameBytes)
         {
-            return (SendResult.TooLarge($"the message encodes to {frame.Length} bytes; the limit is {_options.MaxFrameBytes}"), default);
+            return (SendResult.TooLarge($"the message encodes to {frame.WrittenCount} bytes; the limit is {_options.MaxFrameBytes}"), default);
         }
 
         var answer = _pending.Register(cliMid, out var isNew);

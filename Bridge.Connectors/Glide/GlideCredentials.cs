@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Bridge.Connectors.Abstractions;
 
 namespace Bridge.Connectors.Glide;
 
@@ -48,7 +49,7 @@ public static class GlideCredentials
     /// <summary>The plaintext JSON, keys in the server's order.</summary>
     public static byte[] Plaintext(GlideCredentialClaims claims)
     {
-        using var buffer = new GlideFrameBuffer(384);
+        using var buffer = new PooledBufferWriter(384);
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();

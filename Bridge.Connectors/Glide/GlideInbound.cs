@@ -151,7 +151,7 @@ internal sealed class GlideInbound(GlideConnector connector, IFrameConnection co
 
     private async Task AcknowledgeAsync(GlidePush push)
     {
-        using var frame = new GlideFrameBuffer(256);
+        using var frame = new PooledBufferWriter(256);
         GlideEncoder.AckRequest(frame, push.Sender, push.CliMid, push.Mid, push.Seq);
         try
         {

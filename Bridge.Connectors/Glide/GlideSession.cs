@@ -95,7 +95,7 @@ internal sealed class GlideSession(GlideConnector connector) : ISessionHandler
     {
         var credential = await connector.Credentials.GetAsync(cancellationToken).ConfigureAwait(false);
         var seq = connector.NextSeq();
-        using (var request = new GlideFrameBuffer())
+        using (var request = new PooledBufferWriter(512))
         {
             GlideEncoder.Authenticate(request, seq, credential);
             await connection.SendAsync(request.WrittenMemory, FrameKind.Text, cancellationToken).ConfigureAwait(false);
@@ -226,7 +226,7 @@ internal sealed class GlideSession(GlideConnector connector) : ISessionHandler
             while (!cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
-                using var frame = new GlideFrameBuffer(64);
+                using var frame = new PooledBufferWriter(64);
                 GlideEncoder.ClientHeartbeat(frame, connector.NextSeq());
                 await connection.SendAsync(frame.WrittenMemory, FrameKind.Text, cancellationToken).ConfigureAwait(false);
                 ConnectorDiagnostics.FramesSent.Add(1, ConnectorDiagnostics.Tag(connector.Name));

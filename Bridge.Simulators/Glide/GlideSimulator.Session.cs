@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Glide;
 using Bridge.Simulators.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -264,9 +265,9 @@ public sealed partial class GlideSimulator
 
     private static byte[] Notify(long seq, string action, string? text) => Frame(b => GlideEncoder.Notify(b, seq, action, text));
 
-    private static byte[] Frame(Action<GlideFrameBuffer> write)
+    private static byte[] Frame(Action<PooledBufferWriter> write)
     {
-        using var buffer = new GlideFrameBuffer();
+        using var buffer = new PooledBufferWriter(512);
         write(buffer);
         return buffer.ToArray();
     }

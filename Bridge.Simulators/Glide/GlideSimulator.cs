@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Glide;
 using Bridge.Simulators.Hosting;
 using Microsoft.AspNetCore.Routing;
@@ -208,7 +209,7 @@ public sealed partial class GlideSimulator : IStandaloneSimulator
 
     private void SendAs(string from, string action, string to, GlideChatMessage data, string? extraKey, string? extraValue)
     {
-        using var frame = new GlideFrameBuffer();
+        using var frame = new PooledBufferWriter(512);
         GlideEncoder.Send(frame, action, 1, to, null, data, extraKey, extraValue);
         Handle(VirtualClient(from), frame.ToArray());
     }

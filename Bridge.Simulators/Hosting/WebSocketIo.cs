@@ -1,5 +1,5 @@
-using Bridge.Connectors.Rtm.Fpnn;
 using System.Net.WebSockets;
+using Bridge.Connectors.Abstractions;
 
 namespace Bridge.Simulators.Hosting;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Glide;
 
 namespace Bridge.Tests.Glide;
@@ -33,7 +34,7 @@ public sealed class GlideCodecPropertyTests
             var seq = random.NextInt64(1, long.MaxValue);
             var to = RandomText(random, 20);
             var origin = Guid.NewGuid().ToString("N");
-            using var buffer = new GlideFrameBuffer();
+            using var buffer = new PooledBufferWriter(512);
             GlideEncoder.Send(buffer, action, seq, to, "t", chat, "bridgeOrigin", origin);
             var frame = buffer.ToArray();
             var e = GlideDecoder.DecodeEnvelope(frame);
@@ -52,13 +53,13 @@ public sealed class GlideCodecPropertyTests
         for (var i = 0; i < 1000; i++)
         {
             var chat = new GlideChatMessage(RandomText(random, 10) + "k", random.NextInt64(1, long.MaxValue), random.NextInt64(1, long.MaxValue), "f" + RandomText(random, 8), "t" + RandomText(random, 8), 1, "c" + RandomText(random, 50), random.NextInt64(1, long.MaxValue));
-            using var push = new GlideFrameBuffer();
+            using var push = new PooledBufferWriter(512);
             GlideEncoder.Push(push, GlideActions.Group, 3, chat.From, chat.To, chat, null, default);
             var frame = push.ToArray();
             Assert.Equal(chat, GlideDecoder.ReadChat(GlideDecoder.DecodeEnvelope(frame).Data(frame)));
 
             var ack = new GlideAck(chat.CliMid, chat.Mid, chat.Seq, chat.From, chat.To);
-            using var a = new GlideFrameBuffer();
+            using var a = new PooledBufferWriter(512);
             GlideEncoder.AckNotify(a, true, ack);
             var ackFrame = a.ToArray();
             Assert.Equal(ack, GlideDecoder.ReadAck(GlideDecoder.DecodeEnvelope(ackFrame).Data(ackFrame)));

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Glide;
 
 namespace Bridge.Tests.Glide;
@@ -88,7 +89,7 @@ public sealed class GlideCodecTests
     /// <summary>Encodes a decoded server frame again with the simulator's writer for its action.</summary>
     private static byte[] ReEncode(GlideEnvelope e, byte[] frame)
     {
-        using var b = new GlideFrameBuffer();
+        using var b = new PooledBufferWriter(512);
         var data = e.Data(frame);
         switch (e.Action)
         {
@@ -145,10 +146,10 @@ public sealed class GlideCodecTests
     [Fact]
     public void Client_authenticate_and_heartbeat_are_byte_exact()
     {
-        using var auth = new GlideFrameBuffer();
+        using var auth = new PooledBufferWriter(512);
         GlideEncoder.Authenticate(auth, 1, "QUJD");
         Assert.Equal("""{"ver":1,"seq":1,"action":"authenticate","data":{"version":1,"credential":"QUJD"}}""", Encoding.UTF8.GetString(auth.WrittenSpan));
-        using var hb = new GlideFrameBuffer();
+        using var hb = new PooledBufferWriter(512);
         GlideEncoder.ClientHeartbeat(hb, 4);
         Assert.Equal("""{"ver":1,"seq":4,"action":"heartbeat","data":{}}""", Encoding.UTF8.GetString(hb.WrittenSpan));
     }
@@ -156,7 +157,7 @@ public sealed class GlideCodecTests
     [Fact]
     public void Direct_send_matches_the_document_example_with_data_embedded()
     {
-        using var b = new GlideFrameBuffer();
+        using var b = new PooledBufferWriter(512);
         GlideEncoder.Send(b, GlideActions.Chat, 7, "1002", "937116764d1d428c8e47b0d8f985b1d543363f1d", new GlideChatMessage("8F0C", 0, 3, "1001", "1002", 1, "hi", 1720000000123));
         var json = Encoding.UTF8.GetString(b.WrittenSpan);
         Assert.Equal("""{"ver":1,"seq":7,"action":"message.chat","to":"1002","data":{"cliMid":"8F0C","mid":0,"seq":3,"from":"1001","to":"1002","type":1,"content":"hi","sendAt":1720000000123},"ticket":"937116764d1d428c8e47b0d8f985b1d543363f1d"}""", json);
@@ -168,7 +169,7 @@ public sealed class GlideCodecTests
     [Fact]
     public void Send_carries_the_origin_marker_in_extra()
     {
-        using var b = new GlideFrameBuffer();
+        using var b = new PooledBufferWriter(512);
         GlideEncoder.Send(b, GlideActions.Group, 2, "room", "t", new GlideChatMessage("k", 0, 1, "900", "room", 1, "x", 5), "bridgeOrigin", "0123456789abcdef0123456789abcdef");
         var frame = b.ToArray();
         var e = GlideDecoder.DecodeEnvelope(frame);
@@ -178,7 +179,7 @@ public sealed class GlideCodecTests
     [Fact]
     public void Portable_ack_request_addresses_the_original_sender_three_times()
     {
-        using var b = new GlideFrameBuffer();
+        using var b = new PooledBufferWriter(512);
         GlideEncoder.AckRequest(b, "1001", "8F0C", 1720000000, 3);
         Assert.Equal("""{"ver":1,"action":"ack.request","to":"1001","data":{"cli_mid":"8F0C","seq":3,"mid":1720000000,"from":"1001","to":"1001"}}""", Encoding.UTF8.GetString(b.WrittenSpan));
     }

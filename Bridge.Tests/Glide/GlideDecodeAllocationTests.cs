@@ -22,7 +22,7 @@ public class GlideDecodeAllocationTests
     {
         var text = Allocations.Text(chars);
         var expected = new GlideChatMessage(CliMid, 90211, 17, "u_4711", "u_bridge", 1, text, 1795308569081);
-        using var buffer = new GlideFrameBuffer();
+        using var buffer = new PooledBufferWriter(512);
         GlideEncoder.Push(buffer, action, 0, action == GlideActions.Group ? "u_4711" : null, "u_bridge", expected, null, default);
         var frame = buffer.ToArray();
         var cache = new Utf8StringCache();
@@ -54,7 +54,7 @@ public class GlideDecodeAllocationTests
     public void The_ack_of_a_push_carries_the_cli_mid_read_back_from_its_native_id(bool hasCliMid, string? cliMid)
     {
         var push = new GlidePush(null, true, "u_4711", hasCliMid, 90211, 17, hasCliMid ? $"u_4711:{cliMid}" : "u_4711:mid-90211-17");
-        using var buffer = new GlideFrameBuffer();
+        using var buffer = new PooledBufferWriter(512);
         GlideEncoder.AckRequest(buffer, push.Sender, push.CliMid, push.Mid, push.Seq);
         var frame = buffer.ToArray();
         var envelope = GlideDecoder.DecodeEnvelope(frame, GlideDecoder.DefaultMaxFrameBytes);

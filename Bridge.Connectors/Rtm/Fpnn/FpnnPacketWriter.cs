@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Rtm.MsgPack;
 
 namespace Bridge.Connectors.Rtm.Fpnn;

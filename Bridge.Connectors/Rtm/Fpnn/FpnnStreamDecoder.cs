@@ -1,3 +1,5 @@
+using Bridge.Connectors.Abstractions;
+
 namespace Bridge.Connectors.Rtm.Fpnn;
 
 /// <summary>Receives one decoded packet; the packet views the decoder's input and is valid only during the call.</summary>

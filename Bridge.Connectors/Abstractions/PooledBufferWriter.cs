@@ -1,8 +1,12 @@
 using System.Buffers;
 
-namespace Bridge.Connectors.Rtm.Fpnn;
+namespace Bridge.Connectors.Abstractions;
 
-/// <summary>A growable <see cref="IBufferWriter{T}"/> over pooled arrays; dispose to return the buffer.</summary>
+/// <summary>
+/// A growable <see cref="IBufferWriter{T}"/> over pooled arrays (when full, it moves to one twice the
+/// size); dispose to return the buffer. Frames and payloads of every connector and simulator are
+/// written into one.
+/// </summary>
 public sealed class PooledBufferWriter(int initialCapacity = 256) : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
@@ -39,6 +43,8 @@ public sealed class PooledBufferWriter(int initialCapacity = 256) : IBufferWrite
         Ensure(sizeHint);
         return _buffer.AsSpan(_written);
     }
+
+    public byte[] ToArray() => WrittenSpan.ToArray();
 
     public void Clear() => _written = 0;
 
