@@ -32,7 +32,17 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
         var holding = false;
         while (true)
         {
-            var result = await SendOnceAsync(connector, d, ct).ConfigureAwait(false);
+            SendResult result;
+            try
+            {
+                // Awaited here rather than in a method of its own: one state machine per send, not two.
+                result = await StartAttempt(connector, d, _deadlines.For(ct)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                result = SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
+            }
+
             if (result.Succeeded)
             {
                 return DeliveryOutcome.Sent(result.NativeMessageId!);
@@ -63,23 +73,13 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
         }
     }
 
-    private async Task<SendResult> SendOnceAsync(IConnector connector, DeliverMessage d, CancellationToken cancellationToken)
+    /// <summary>One attempt: the connector's call for the action, cancelled by <paramref name="timeout"/>.</summary>
+    private static Task<SendResult> StartAttempt(IConnector connector, DeliverMessage d, CancellationToken timeout) => d.Action switch
     {
-        var timeout = _deadlines.For(cancellationToken);
-        try
-        {
-            return d.Action switch
-            {
-                DeliveryAction.Edit => await connector.EditAsync(new OutboundEdit(d.Target, d.TargetNativeMessageId!, d.Body, d.IdempotencyKey, d.EventId), timeout).ConfigureAwait(false),
-                DeliveryAction.Delete => await connector.DeleteAsync(new OutboundDelete(d.Target, d.TargetNativeMessageId!, d.IdempotencyKey, d.EventId), timeout).ConfigureAwait(false),
-                _ => await connector.SendAsync(new OutboundMessage(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId), timeout).ConfigureAwait(false),
-            };
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
-        }
-    }
+        DeliveryAction.Edit => connector.EditAsync(new OutboundEdit(d.Target, d.TargetNativeMessageId!, d.Body, d.IdempotencyKey, d.EventId), timeout),
+        DeliveryAction.Delete => connector.DeleteAsync(new OutboundDelete(d.Target, d.TargetNativeMessageId!, d.IdempotencyKey, d.EventId), timeout),
+        _ => connector.SendAsync(new OutboundMessage(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId), timeout),
+    };
 
     public void Dispose() => _deadlines.Dispose();
 
