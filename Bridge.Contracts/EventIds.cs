@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Unicode;
 
 namespace Bridge.Contracts.V1;
 
@@ -15,19 +14,11 @@ public static class EventIds
     /// <summary>Texts up to this many UTF-8 bytes are hashed from the stack (names and ids are short).</summary>
     private const int StackText = 512;
 
+    /// <summary>The id of a backend message: a version-5 style UUID of SHA-256 over <c>ingest\n{connector}\n{nativeKey}</c>.</summary>
     public static Guid ForIngest(string connector, string nativeKey)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> utf8 = stackalloc byte[StackText];
-        if (Utf8.TryWrite(utf8, $"ingest\n{connector}\n{nativeKey}", out var written))
-        {
-            SHA256.HashData(utf8[..written], hash);
-        }
-        else
-        {
-            SHA256.HashData(Encoding.UTF8.GetBytes($"ingest\n{connector}\n{nativeKey}"), hash);
-        }
-
+        Hash(hash, "ingest\n"u8, connector, "\n", nativeKey);
         var bytes = hash[..16];
         bytes[6] = (byte)((bytes[6] & 0x0F) | 0x50); // version 5
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
@@ -36,46 +27,26 @@ public static class EventIds
 
     /// <summary>
     /// The key of one delivery: SHA-256 of <c>deliver\n{event id, N format}\n{action}\n{target}</c>,
-    /// its first 16 bytes in lower-case hex. The text is written straight to UTF-8 on the stack:
-    /// the key is the only string a delivery's key costs.
+    /// its first 16 bytes in lower-case hex; the key is the only string it allocates.
     /// </summary>
     public static string IdempotencyKey(Guid eventId, DeliveryAction action, EndpointRef target)
     {
+        // The id is formatted by its own method: through an interpolation handler's generic path a
+        // Guid is boxed in unoptimized code.
+        Span<byte> head = stackalloc byte[8 + 32];
+        "deliver\n"u8.CopyTo(head);
+        eventId.TryFormat(head[8..], out _, "N");
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> utf8 = stackalloc byte[StackText];
-        if (TryWriteDeliveryText(utf8, eventId, action, target, out var written))
-        {
-            SHA256.HashData(utf8[..written], hash);
-        }
-        else
-        {
-            SHA256.HashData(Encoding.UTF8.GetBytes($"deliver\n{eventId:N}\n{action}\n{target}"), hash);
-        }
-
+        Hash(hash, head, "\n", ActionName(action), "\n", target.Connector, ":", EndpointRef.KindName(target.Kind), "/", target.NativeId);
         return Convert.ToHexStringLower(hash[..16]);
     }
 
-    /// <summary>
-    /// The key's text in UTF-8. The id is formatted by its own method: through the interpolation
-    /// handler's generic path a <see cref="Guid"/> is boxed in unoptimized code.
-    /// </summary>
-    private static bool TryWriteDeliveryText(Span<byte> utf8, Guid eventId, DeliveryAction action, EndpointRef target, out int written)
+    /// <summary>A stable 63-bit positive number from a key (RTM mids are Int64 and unique per sender).</summary>
+    public static long ToPositiveInt64(string key)
     {
-        written = 0;
-        var prefix = "deliver\n"u8;
-        if (!prefix.TryCopyTo(utf8) || !eventId.TryFormat(utf8[prefix.Length..], out var id, "N"))
-        {
-            return false;
-        }
-
-        var at = prefix.Length + id;
-        if (!Utf8.TryWrite(utf8[at..], $"\n{ActionName(action)}\n{target.Connector}:{EndpointRef.KindName(target.Kind)}/{target.NativeId}", out var rest))
-        {
-            return false;
-        }
-
-        written = at + rest;
-        return true;
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Hash(hash, "int64\n"u8, key);
+        return (long)(BitConverter.ToUInt64(hash) & 0x7FFF_FFFF_FFFF_FFFFUL);
     }
 
     /// <summary>The action's name as <see cref="Enum.ToString()"/> writes it, without formatting (boxing) the enum.</summary>
@@ -87,20 +58,27 @@ public static class EventIds
         _ => action.ToString(),
     };
 
-    /// <summary>A stable 63-bit positive number from a key (RTM mids are Int64 and unique per sender).</summary>
-    public static long ToPositiveInt64(string key)
+    /// <summary>
+    /// SHA-256 into <paramref name="hash"/> of <paramref name="head"/> followed by the parts' UTF-8
+    /// (invalid UTF-16 as U+FFFD). Ids and keys are made per ingest and per delivery, so a text
+    /// that fits is encoded on the stack and the parts are passed without an array.
+    /// </summary>
+    private static void Hash(Span<byte> hash, scoped ReadOnlySpan<byte> head, params scoped ReadOnlySpan<string> parts)
     {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> utf8 = stackalloc byte[StackText];
-        if (Utf8.TryWrite(utf8, $"int64\n{key}", out var written))
+        var length = head.Length;
+        foreach (var part in parts)
         {
-            SHA256.HashData(utf8[..written], hash);
-        }
-        else
-        {
-            SHA256.HashData(Encoding.UTF8.GetBytes("int64\n" + key), hash);
+            length += Encoding.UTF8.GetByteCount(part);
         }
 
-        return (long)(BitConverter.ToUInt64(hash) & 0x7FFF_FFFF_FFFF_FFFFUL);
+        var utf8 = length <= StackText ? stackalloc byte[StackText] : new byte[length];
+        head.CopyTo(utf8);
+        var at = head.Length;
+        foreach (var part in parts)
+        {
+            at += Encoding.UTF8.GetBytes(part, utf8[at..]);
+        }
+
+        SHA256.HashData(utf8[..at], hash);
     }
 }

@@ -176,6 +176,6 @@ internal sealed class ErlangInbound
         var now = _time.GetUtcNow();
         var nativeId = msgId.ToString();
         var eventId = content.Origin ?? EventIds.ForIngest(_name, nativeId);
-        return new MessagePosted(eventId, conversation, sender, content.ToBody(), nativeId, now, now, Attributes: attributes);
+        return new MessagePosted(eventId, conversation, sender, content.Body.ToMessageBody(), nativeId, now, now, Attributes: attributes);
     }
 }

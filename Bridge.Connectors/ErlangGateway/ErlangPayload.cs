@@ -7,11 +7,7 @@ using Bridge.Contracts.V1;
 namespace Bridge.Connectors.ErlangGateway;
 
 /// <summary>What the application payload of a push says.</summary>
-public readonly record struct InboundContent(string? From, string? To, InboundBody Body, Guid? Origin, bool IsSystem)
-{
-    /// <summary>The event's body (built when the event is, not while decoding).</summary>
-    public MessageBody ToBody() => Body.ToMessageBody();
-}
+public readonly record struct InboundContent(string? From, string? To, InboundBody Body, Guid? Origin, bool IsSystem);
 
 /// <summary>A push's body as decoded: its kind and text or URL, as values (no object of its own).</summary>
 public readonly record struct InboundBody(BodyKind Kind, string? Text, string? Url = null)
@@ -20,6 +16,7 @@ public readonly record struct InboundBody(BodyKind Kind, string? Text, string? U
 
     public static InboundBody Media(BodyKind kind, string url) => new(kind, null, url);
 
+    /// <summary>The event's body (built when the event is, not while decoding).</summary>
     public MessageBody ToMessageBody() => new(Kind, Text, Url);
 }
 

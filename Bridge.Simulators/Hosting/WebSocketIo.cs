@@ -34,7 +34,7 @@ public static class WebSocketIo
 
             if (result.EndOfMessage)
             {
-                return (result.MessageType, message.WrittenSpan.ToArray());
+                return (result.MessageType, message.ToArray());
             }
         }
     }
