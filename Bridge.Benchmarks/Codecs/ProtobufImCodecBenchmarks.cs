@@ -1,3 +1,4 @@
+using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ProtobufIm;
@@ -48,8 +49,13 @@ public class ProtobufImCodecBenchmarks : CodecBenchmark
     [Benchmark]
     public int EncodeSend()
     {
-        var request = ImMessageMapper.ToSendRequest(_send, "u_bridge", 1795308569081)!;
-        return ImCodec.Encode(CommandType.CmdSendMsgReq, 42, request, 1795308569081).Length;
+        var request = ImMessageMapper.ToSendRequest(_send, "u_bridge", 1795308569081)!.Value;
+        var bodySize = request.CalculateSize();
+        var size = ImCodec.FrameSize(CommandType.CmdSendMsgReq, 42, bodySize, 1795308569081);
+        var frame = ArrayPool<byte>.Shared.Rent(size);
+        ImCodec.WriteFrame(frame.AsSpan(0, size), CommandType.CmdSendMsgReq, 42, request, bodySize, 1795308569081);
+        ArrayPool<byte>.Shared.Return(frame);
+        return size;
     }
 
     [Benchmark]

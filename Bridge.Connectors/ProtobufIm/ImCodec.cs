@@ -7,73 +7,84 @@ namespace Bridge.Connectors.ProtobufIm;
 /// <summary>
 /// Encodes and decodes protobuf-IM frames: one binary WebSocket message = one serialized
 /// <c>WebSocketMessage{command=1, sequence=2, body=3, timestamp=4}</c>. Encoding writes the
-/// envelope and the inner message into one exactly sized array (no intermediate body copy);
+/// envelope and the inner message into one exactly sized span (no intermediate body copy);
 /// decoding reads the envelope by hand so the body stays a slice of the received buffer, then
 /// parses the inner message straight from that slice. Malformed input gives an error text, never
 /// an exception.
 /// </summary>
 public static class ImCodec
 {
-    private const int CommandTag = (1 << 3) | 0;
-    private const int SequenceTag = (2 << 3) | 0;
-    private const int BodyTag = (3 << 3) | 2;
-    private const int TimestampTag = (4 << 3) | 0;
+    private const byte CommandTag = (1 << 3) | 0;
+    private const byte SequenceTag = (2 << 3) | 0;
+    private const byte BodyTag = (3 << 3) | 2;
+    private const byte TimestampTag = (4 << 3) | 0;
 
     /// <summary>Serializes one frame exactly as Google.Protobuf serializes the envelope (proto3 defaults omitted).</summary>
     public static byte[] Encode(CommandType command, uint sequence, IMessage? body, long timestamp = 0)
     {
-        var bodySize = body?.CalculateSize() ?? 0;
-        var size = 0;
+        var message = new ImMessageBody(body);
+        var bodySize = message.CalculateSize();
+        var frame = new byte[FrameSize(command, sequence, bodySize, timestamp)];
+        WriteFrame(frame, command, sequence, message, bodySize, timestamp);
+        return frame;
+    }
+
+    /// <summary>The size of a frame whose body is <paramref name="bodySize"/> bytes.</summary>
+    internal static int FrameSize(CommandType command, uint sequence, int bodySize, long timestamp) =>
+        (command == CommandType.CmdUnknown ? 0 : 1 + CodedOutputStream.ComputeEnumSize((int)command))
+        + (sequence == 0 ? 0 : 1 + CodedOutputStream.ComputeUInt32Size(sequence))
+        + (bodySize == 0 ? 0 : 1 + CodedOutputStream.ComputeLengthSize(bodySize) + bodySize)
+        + (timestamp == 0 ? 0 : 1 + CodedOutputStream.ComputeInt64Size(timestamp));
+
+    /// <summary>
+    /// Writes a frame into exactly <see cref="FrameSize"/> bytes, the body straight into its place:
+    /// the envelope's fields in number order, as the generated code writes them.
+    /// </summary>
+    internal static void WriteFrame<TBody>(Span<byte> frame, CommandType command, uint sequence, in TBody body, int bodySize, long timestamp)
+        where TBody : IImFrameBody
+    {
+        var at = 0;
         if (command != CommandType.CmdUnknown)
         {
-            size += 1 + CodedOutputStream.ComputeEnumSize((int)command);
+            frame[at++] = CommandTag;
+            WriteVarint(frame, ref at, (ulong)(long)(int)command); // an enum is an int32: a negative one takes ten bytes
         }
 
         if (sequence != 0)
         {
-            size += 1 + CodedOutputStream.ComputeUInt32Size(sequence);
+            frame[at++] = SequenceTag;
+            WriteVarint(frame, ref at, sequence);
         }
 
         if (bodySize > 0)
         {
-            size += 1 + CodedOutputStream.ComputeLengthSize(bodySize) + bodySize;
+            frame[at++] = BodyTag;
+            WriteVarint(frame, ref at, (ulong)bodySize);
+            body.WriteTo(frame.Slice(at, bodySize));
+            at += bodySize;
         }
 
         if (timestamp != 0)
         {
-            size += 1 + CodedOutputStream.ComputeInt64Size(timestamp);
+            frame[at++] = TimestampTag;
+            WriteVarint(frame, ref at, (ulong)timestamp);
         }
 
-        var buffer = new byte[size];
-        var output = new CodedOutputStream(buffer);
-        if (command != CommandType.CmdUnknown)
+        if (at != frame.Length)
         {
-            output.WriteTag(CommandTag);
-            output.WriteEnum((int)command);
+            throw new InvalidOperationException($"the frame took {at} of its {frame.Length} bytes");
         }
+    }
 
-        if (sequence != 0)
+    internal static void WriteVarint(Span<byte> span, ref int position, ulong value)
+    {
+        while (value >= 0x80)
         {
-            output.WriteTag(SequenceTag);
-            output.WriteUInt32(sequence);
+            span[position++] = (byte)(value | 0x80);
+            value >>= 7;
         }
 
-        if (bodySize > 0)
-        {
-            output.WriteTag(BodyTag);
-            output.WriteLength(bodySize);
-            body!.WriteTo(output);
-        }
-
-        if (timestamp != 0)
-        {
-            output.WriteTag(TimestampTag);
-            output.WriteInt64(timestamp);
-        }
-
-        output.Flush();
-        output.CheckNoSpaceLeft();
-        return buffer;
+        span[position++] = (byte)value;
     }
 
     /// <summary>Decodes the envelope; the body is a slice of <paramref name="frame"/>.</summary>

@@ -124,7 +124,7 @@ internal sealed class ImInboundPipeline
         {
             if (acknowledge)
             {
-                await AcknowledgeAsync(message).ConfigureAwait(false);
+                await AcknowledgeAsync(message.MessageId.ToString(), message.Seq).ConfigureAwait(false);
             }
 
             return;
@@ -142,7 +142,7 @@ internal sealed class ImInboundPipeline
 
         _recent.Add(message.MessageId);
         var posted = ImMessageMapper.ToPosted(_connector, message, _self, _time.GetUtcNow());
-        var activity = ConnectorDiagnostics.StartReceive(_connector, "message", message.ConversationId, message.MessageId);
+        var activity = ConnectorDiagnostics.StartReceive(_connector, "message", message.ConversationId, posted.NativeMessageId);
         activity?.SetTag("bridge.event_id", posted.EventId);
         activity?.SetTag("bridge.protobuf_im.seq", message.Seq);
         Task<IngestOutcome> call;
@@ -160,10 +160,11 @@ internal sealed class ImInboundPipeline
             _handedOver.Enqueue((message.SenderId, message.Seq, call));
         }
 
-        _ = CompleteAsync(message, call, acknowledge, activity);
+        _ = CompleteAsync(message.MessageId, posted.NativeMessageId, message.Seq, call, acknowledge, activity);
     }
 
-    private async Task CompleteAsync(ImPush message, Task<IngestOutcome> call, bool acknowledge, System.Diagnostics.Activity? activity)
+    /// <param name="id">The push's id, <paramref name="nativeId"/> its string (the event's native id).</param>
+    private async Task CompleteAsync(ImWireId id, string nativeId, long seq, Task<IngestOutcome> call, bool acknowledge, System.Diagnostics.Activity? activity)
     {
         try
         {
@@ -171,18 +172,18 @@ internal sealed class ImInboundPipeline
             AdvanceCursor();
             if (acknowledge)
             {
-                await AcknowledgeAsync(message).ConfigureAwait(false);
+                await AcknowledgeAsync(nativeId, seq).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
             _sinkFailed = true;
             AdvanceCursor();
-            _recent.Remove(message.MessageId);
+            _recent.Remove(id);
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             ConnectorDiagnostics.Errors.Add(1, ConnectorDiagnostics.Tag(_connector));
-            ProtobufImLog.SinkFailed(_logger, _connector, message.MessageId, ex.Message);
-            _endSession(SessionEnd.Transient($"the sink could not make message {message.MessageId} durable; reconnecting to catch up"));
+            ProtobufImLog.SinkFailed(_logger, _connector, nativeId, ex.Message);
+            _endSession(SessionEnd.Transient($"the sink could not make message {nativeId} durable; reconnecting to catch up"));
         }
         finally
         {
@@ -224,11 +225,11 @@ internal sealed class ImInboundPipeline
         }
     }
 
-    private async ValueTask AcknowledgeAsync(ImPush message)
+    private async ValueTask AcknowledgeAsync(string messageId, long seq)
     {
         try
         {
-            await _link.SendOneWayAsync(CommandType.CmdMsgAck, new MessageAck { MessageId = message.MessageId, Seq = message.Seq }, CancellationToken.None).ConfigureAwait(false);
+            await _link.SendOneWayAsync(CommandType.CmdMsgAck, new MessageAck { MessageId = messageId, Seq = seq }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ProtobufIm.Wire;
 using Bridge.Connectors.Transport;
@@ -38,7 +39,11 @@ internal sealed class ImLink(IFrameConnection connection, string connector, Time
     /// <summary>Ends the session on this connection; later calls (and calls for an older connection's link) change nothing else.</summary>
     public void End(SessionEnd end) => _ended.TrySetResult(end);
 
-    public async Task<ImReply> RequestAsync(CommandType command, IMessage body, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<ImReply> RequestAsync(CommandType command, IMessage body, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RequestAsync(command, new ImMessageBody(body), timeout, cancellationToken);
+
+    public async Task<ImReply> RequestAsync<TBody>(CommandType command, TBody body, TimeSpan timeout, CancellationToken cancellationToken)
+        where TBody : IImFrameBody
     {
         await _unanswered.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -63,16 +68,33 @@ internal sealed class ImLink(IFrameConnection connection, string connector, Time
         }
     }
 
-    public async ValueTask SendAsync(CommandType command, uint sequence, IMessage body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the frame into a rented buffer, which is free again when the connection's send
+    /// returns (it copies or encodes the payload before that): a 60 KB message allocates no frame.
+    /// </summary>
+    public async ValueTask SendAsync<TBody>(CommandType command, uint sequence, TBody body, CancellationToken cancellationToken)
+        where TBody : IImFrameBody
     {
-        var frame = ImCodec.Encode(command, sequence, body, time.GetUtcNow().ToUnixTimeMilliseconds());
-        await connection.SendAsync(frame, FrameKind.Binary, cancellationToken).ConfigureAwait(false);
+        var timestamp = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var bodySize = body.CalculateSize();
+        var size = ImCodec.FrameSize(command, sequence, bodySize, timestamp);
+        var frame = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            ImCodec.WriteFrame(frame.AsSpan(0, size), command, sequence, body, bodySize, timestamp);
+            await connection.SendAsync(frame.AsMemory(0, size), FrameKind.Binary, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+
         ConnectorDiagnostics.FramesSent.Add(1, ConnectorDiagnostics.Tag(connector));
     }
 
     /// <summary>A request the server never answers (MSG_ACK, typing), with its own sequence.</summary>
     public ValueTask SendOneWayAsync(CommandType command, IMessage body, CancellationToken cancellationToken) =>
-        SendAsync(command, NextSequence(), body, cancellationToken);
+        SendAsync(command, NextSequence(), new ImMessageBody(body), cancellationToken);
 
     /// <summary>Hands a reply to its waiting request; false when nobody waits (late or unknown sequence).</summary>
     public bool Complete(uint sequence, ImReply reply) => _pending.TryComplete(sequence, reply);

@@ -41,8 +41,10 @@ public static class ImMessageMapper
     public static Guid EventId(string connector, PushMessage message) => EventId(connector, ImPush.From(message));
 
     /// <inheritdoc cref="EventId(string, PushMessage)"/>
-    public static Guid EventId(string connector, in ImPush message) =>
-        OriginMarker.TryParse(message.Origin, out var origin) ? origin : EventIds.ForIngest(connector, message.MessageId);
+    public static Guid EventId(string connector, in ImPush message) => EventId(connector, message.Origin, message.MessageId.ToString());
+
+    private static Guid EventId(string connector, string? originMarker, string messageId) =>
+        OriginMarker.TryParse(originMarker, out var origin) ? origin : EventIds.ForIngest(connector, messageId);
 
     public static MessagePosted ToPosted(string connector, PushMessage message, string self, DateTimeOffset receivedAt) =>
         ToPosted(connector, ImPush.From(message), self, receivedAt);
@@ -50,6 +52,7 @@ public static class ImMessageMapper
     public static MessagePosted ToPosted(string connector, in ImPush message, string self, DateTimeOffset receivedAt)
     {
         var content = message.Content;
+        var messageId = message.MessageId.ToString(); // made once: the event id's input and the native id
         var body = message.MessageType switch
         {
             ImageType => MessageBody.Media(BodyKind.Image, content),
@@ -63,15 +66,15 @@ public static class ImMessageMapper
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["conversationId"] = message.ConversationId,
-            ["clientMsgId"] = message.ClientMsgId,
+            ["clientMsgId"] = message.ClientMsgId.ToString(),
             ["seq"] = message.Seq.ToString(CultureInfo.InvariantCulture),
         };
         return new MessagePosted(
-            EventId(connector, message),
+            EventId(connector, message.Origin, messageId),
             Conversation(connector, message, self),
             new Participant(connector, message.SenderId),
             body,
-            message.MessageId,
+            messageId,
             sentAt,
             receivedAt,
             Attributes: attributes);
@@ -91,8 +94,8 @@ public static class ImMessageMapper
             at);
     }
 
-    /// <summary>The message type and content bytes for a body (media as its URL; media without a URL as text).</summary>
-    public static (int Type, ByteString Content) ToContent(MessageBody body)
+    /// <summary>The message type and content for a body (media as its URL; media without a URL as text); the content goes out as UTF-8.</summary>
+    public static (int Type, string Content) ToContent(MessageBody body)
     {
         var type = body.Kind switch
         {
@@ -114,35 +117,29 @@ public static class ImMessageMapper
             text = text.Replace('\0', '\uFFFD');
         }
 
-        // The array is new and never written again, so the ByteString may own it (no second copy).
-        return (type, UnsafeByteOperations.UnsafeWrap(Utf8.GetBytes(text)));
+        return (type, text);
     }
 
     /// <summary>The SEND_MSG_REQ body for an outbound message; null for an endpoint kind v1 has no equivalent of.</summary>
-    public static SendMessageRequest? ToSendRequest(OutboundMessage message, string self, long nowMs)
+    public static ImSendRequest? ToSendRequest(OutboundMessage message, string self, long nowMs)
     {
-        var request = new SendMessageRequest
-        {
-            ClientMsgId = message.IdempotencyKey,
-            SenderId = self,
-            SendTime = nowMs,
-        };
+        var target = message.Target.NativeId;
+        string receiver = string.Empty, group = string.Empty, conversation;
         switch (message.Target.Kind)
         {
             case EndpointKind.User:
-                request.ReceiverId = message.Target.NativeId;
-                request.ConversationId = ImConversationIds.Single(self, message.Target.NativeId);
+                receiver = target;
+                conversation = ImConversationIds.Single(self, target);
                 break;
             case EndpointKind.Group:
-                request.GroupId = message.Target.NativeId;
-                request.ConversationId = ImConversationIds.Group(message.Target.NativeId);
+                group = target;
+                conversation = ImConversationIds.Group(target);
                 break;
             default:
                 return null;
         }
 
-        (request.MessageType, request.Content) = ToContent(message.Body);
-        request.Extra[OriginMarker.Key] = OriginMarker.Format(message.EventId);
-        return request;
+        var (type, content) = ToContent(message.Body);
+        return new ImSendRequest(message.IdempotencyKey, conversation, self, receiver, group, type, content, nowMs, OriginMarker.Format(message.EventId));
     }
 }

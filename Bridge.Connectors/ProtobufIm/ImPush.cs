@@ -7,11 +7,12 @@ namespace Bridge.Connectors.ProtobufIm;
 /// <summary>
 /// A received message as the inbound pipeline needs it: the fields of a <c>PushMessage</c>, with
 /// the content already decoded to text (invalid UTF-8 as U+FFFD) and of <c>extra</c> only the
-/// origin marker. A value: a live push decodes straight into it from the frame.
+/// origin marker. A value: a live push decodes straight into it from the frame, its own ids as
+/// values (<see cref="ImWireId"/>: no string until the event is built).
 /// </summary>
 public readonly record struct ImPush(
-    string MessageId,
-    string ClientMsgId,
+    ImWireId MessageId,
+    ImWireId ClientMsgId,
     string ConversationId,
     string SenderId,
     string ReceiverId,
@@ -27,8 +28,8 @@ public readonly record struct ImPush(
 
     /// <summary>A message parsed by the generated code (sync pages).</summary>
     public static ImPush From(PushMessage message) => new(
-        message.MessageId,
-        message.ClientMsgId,
+        ImWireId.From(message.MessageId),
+        ImWireId.From(message.ClientMsgId),
         message.ConversationId,
         message.SenderId,
         message.ReceiverId,

@@ -5,9 +5,9 @@ namespace Bridge.Connectors.ProtobufIm;
 
 /// <summary>
 /// Reads a <c>PushMessage</c> body straight from the frame into an <see cref="ImPush"/>: the text
-/// and the message's own ids become strings, the ids that repeat (conversation, sender, receiver,
-/// group) come from a <see cref="Utf8StringCache"/>, nothing else is allocated (no message object,
-/// no content copy, no map). Field handling follows protobuf: the last occurrence of a field wins,
+/// becomes a string, the message's own ids values (<see cref="ImWireId"/>), the ids that repeat
+/// (conversation, sender, receiver, group) come from a <see cref="Utf8StringCache"/>; nothing else
+/// is allocated (no message object, no content copy, no map). Field handling follows protobuf: the last occurrence of a field wins,
 /// unknown fields and fields with another wire type are skipped; truncation and invalid tags are
 /// errors. Never throws.
 /// </summary>
@@ -33,7 +33,8 @@ public static class ImPushDecoder
     public static bool TryDecode(ReadOnlySpan<byte> body, Utf8StringCache? cache, out ImPush push, out string? error)
     {
         push = default;
-        string messageId = string.Empty, clientMsgId = string.Empty, conversationId = string.Empty;
+        ImWireId messageId = default, clientMsgId = default;
+        string conversationId = string.Empty;
         string senderId = string.Empty, receiverId = string.Empty, groupId = string.Empty, content = string.Empty;
         string? origin = null;
         int messageType = 0;
@@ -50,8 +51,8 @@ public static class ImPushDecoder
 
             switch (tag)
             {
-                case MessageIdTag: messageId = Text(bytes, null); break;
-                case ClientMsgIdTag: clientMsgId = Text(bytes, null); break;
+                case MessageIdTag: messageId = ImWireId.From(bytes); break;
+                case ClientMsgIdTag: clientMsgId = ImWireId.From(bytes); break;
                 case ConversationIdTag: conversationId = Text(bytes, cache); break;
                 case SenderIdTag: senderId = Text(bytes, cache); break;
                 case ReceiverIdTag: receiverId = Text(bytes, cache); break;

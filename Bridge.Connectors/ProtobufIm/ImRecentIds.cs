@@ -7,10 +7,10 @@ namespace Bridge.Connectors.ProtobufIm;
 /// </summary>
 internal sealed class ImRecentIds(int capacity)
 {
-    private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+    private readonly HashSet<ImWireId> _ids = [];
+    private readonly Queue<ImWireId> _order = new();
 
-    public bool Contains(string id)
+    public bool Contains(ImWireId id)
     {
         lock (_ids)
         {
@@ -19,7 +19,7 @@ internal sealed class ImRecentIds(int capacity)
     }
 
     /// <summary>Adds the id; false when it was already there.</summary>
-    public bool Add(string id)
+    public bool Add(ImWireId id)
     {
         lock (_ids)
         {
@@ -38,7 +38,7 @@ internal sealed class ImRecentIds(int capacity)
         }
     }
 
-    public void Remove(string id)
+    public void Remove(ImWireId id)
     {
         lock (_ids)
         {

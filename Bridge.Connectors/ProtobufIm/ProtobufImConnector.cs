@@ -238,7 +238,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     /// </summary>
     private Func<PushMessage, ValueTask> SyncedHandOver(ImInboundPipeline pipeline, StrongBox<int> posted, CancellationToken cancellationToken) => m =>
     {
-        if (m.SenderId == _options.UserId || _cursor.Handled(m.SenderId, m.Seq) || _recent.Contains(m.MessageId))
+        if (m.SenderId == _options.UserId || _cursor.Handled(m.SenderId, m.Seq) || _recent.Contains(ImWireId.From(m.MessageId)))
         {
             return ValueTask.CompletedTask;
         }
@@ -406,12 +406,12 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         using var activity = ConnectorDiagnostics.StartSend(Name, message.Body.Kind.ToString(), message.Target.ToString(), message.IdempotencyKey);
         var request = ImMessageMapper.ToSendRequest(message, _options.UserId, _context.Time.GetUtcNow().ToUnixTimeMilliseconds());
         var ownSeqBefore = _unanswered.OwnSeq;
-        var result = request is null
+        var result = request is not { } send
             ? SendResult.Unsupported($"protobuf-im has no {EndpointRef.KindName(message.Target.Kind)} conversations (user and group only)")
-            : request.Content.Length > _options.MaxContentBytes
-                ? SendResult.TooLarge($"content of {request.Content.Length} bytes exceeds maxContentBytes ({_options.MaxContentBytes})")
+            : send.ContentBytes > _options.MaxContentBytes
+                ? SendResult.TooLarge($"content of {send.ContentBytes} bytes exceeds maxContentBytes ({_options.MaxContentBytes})")
                 : await StoredEarlierAsync(message.IdempotencyKey, cancellationToken).ConfigureAwait(false)
-                    ?? await RequestAsync(CommandType.CmdSendMsgReq, request, "send", reply => reply is SendMessageResponse r
+                    ?? await RequestAsync(CommandType.CmdSendMsgReq, send, "send", reply => reply is SendMessageResponse r
                         ? (r.ErrorCode, r.ErrorMsg, SentId(message.IdempotencyKey, r))
                         : null, cancellationToken).ConfigureAwait(false);
         if (result.Failure == SendFailureKind.Timeout)
@@ -440,7 +440,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
             return SendResult.NotConnected($"{Name} is not connected ({Status.State})");
         }
 
-        if (_revoked.Contains(request.NativeMessageId))
+        if (_revoked.Contains(ImWireId.From(request.NativeMessageId)))
         {
             return SendResult.Sent(request.NativeMessageId);
         }
@@ -472,7 +472,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
             : null, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
-            _revoked.Add(request.NativeMessageId);
+            _revoked.Add(ImWireId.From(request.NativeMessageId));
         }
 
         return result;
@@ -559,8 +559,13 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         return new OwnMessageSearch(null, $"not found in {maxPages} SYNC pages");
     }
 
-    private async Task<SendResult> RequestAsync(CommandType command, Google.Protobuf.IMessage body, string operation,
+    private Task<SendResult> RequestAsync(CommandType command, Google.Protobuf.IMessage body, string operation,
+        Func<Google.Protobuf.IMessage, (ErrorCode Code, string Message, string NativeId)?> interpret, CancellationToken cancellationToken) =>
+        RequestAsync(command, new ImMessageBody(body), operation, interpret, cancellationToken);
+
+    private async Task<SendResult> RequestAsync<TBody>(CommandType command, TBody body, string operation,
         Func<Google.Protobuf.IMessage, (ErrorCode Code, string Message, string NativeId)?> interpret, CancellationToken cancellationToken)
+        where TBody : IImFrameBody
     {
         if (_session.Current is not { } link)
         {

@@ -20,6 +20,7 @@ public interface IFrameConnection : IAsyncDisposable
     /// <summary><see cref="TimeProvider.GetTimestamp"/> of the last frame received (any kind).</summary>
     long LastReceivedTimestamp { get; }
 
+    /// <summary>Sends one frame; the payload is the caller's again when the call returns (it is copied or encoded first).</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> payload, FrameKind kind, CancellationToken cancellationToken);
 
     /// <summary>Receives the next whole frame. The caller must dispose it to return its buffer.</summary>

@@ -61,13 +61,13 @@ public class ProtobufImMappingTests
     {
         var eventId = Guid.NewGuid();
         var toUser = new OutboundMessage(new EndpointRef("pbim", EndpointKind.User, "alice"), MessageBody.FromText("hi\0there"), "k1", new Participant("x", "1"), eventId);
-        var request = ImMessageMapper.ToSendRequest(toUser, "bridge", 5)!;
+        var request = ImMessageMapper.ToSendRequest(toUser, "bridge", 5)!.Value.ToMessage();
         Assert.Equal(("k1", "single_alice_bridge", "alice", "", 1), (request.ClientMsgId, request.ConversationId, request.ReceiverId, request.GroupId, request.MessageType));
         Assert.Equal("hi\uFFFDthere", request.Content.ToStringUtf8());
         Assert.Equal(OriginMarker.Format(eventId), request.Extra[OriginMarker.Key]);
 
         var toGroup = toUser with { Target = new EndpointRef("pbim", EndpointKind.Group, "g1"), Body = MessageBody.Media(BodyKind.Image, "http://x/y.png") };
-        request = ImMessageMapper.ToSendRequest(toGroup, "bridge", 5)!;
+        request = ImMessageMapper.ToSendRequest(toGroup, "bridge", 5)!.Value.ToMessage();
         Assert.Equal(("group_g1", "", "g1", 2, "http://x/y.png"), (request.ConversationId, request.ReceiverId, request.GroupId, request.MessageType, request.Content.ToStringUtf8()));
 
         Assert.Equal(3, ImMessageMapper.ToContent(MessageBody.Media(BodyKind.Audio, "u")).Type);
