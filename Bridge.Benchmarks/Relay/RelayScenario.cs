@@ -144,8 +144,7 @@ public sealed class RelayScenario(RelaySpec spec, BenchSettings settings, TextWr
         var recorder = new ArrivalRecorder(phase, messages, receivers.Count);
         for (var i = 0; i < receivers.Count; i++)
         {
-            var index = i;
-            receivers[i].Arrived = text => recorder.Arrived(index, text);
+            receivers[i].Arrived = new ArrivalSink(recorder, i);
         }
 
         var droppedBefore = source.DroppedPushes;

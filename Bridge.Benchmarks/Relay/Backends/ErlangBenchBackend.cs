@@ -15,7 +15,7 @@ public sealed class ErlangBenchBackend(string name) : IBenchBackend
 
     public string Name => name;
 
-    public Action<string>? Arrived { get; set; }
+    public ArrivalSink? Arrived { get; set; }
 
     public string ConnectorYaml =>
         $"{{ type: erlang-gateway, url: \"{_sim.WebSocketUrl}\", username: bridge, password: bridge-pass, payload: xywy-json, selfId: \"{BridgeUid}\" }}";
@@ -36,7 +36,7 @@ public sealed class ErlangBenchBackend(string name) : IBenchBackend
         {
             if (push.FromUid == BridgeUid)
             {
-                Arrived?.Invoke(Encoding.UTF8.GetString(push.Payload));
+                Arrived?.Utf8(push.Payload);
             }
         };
     }

@@ -11,7 +11,7 @@ public sealed class GlideBenchBackend(string name) : IBenchBackend
 
     public string Name => name;
 
-    public Action<string>? Arrived { get; set; }
+    public ArrivalSink? Arrived { get; set; }
 
     public string ConnectorYaml => $"{{ type: glide, url: \"{_sim.WebSocketUrl}\", uid: \"{BridgeUid}\", gatewaySecret: \"{_sim.Options.Secret}\" }}";
 
@@ -33,7 +33,7 @@ public sealed class GlideBenchBackend(string name) : IBenchBackend
         {
             if (m.From == BridgeUid)
             {
-                Arrived?.Invoke(m.Message.Content ?? string.Empty);
+                Arrived?.Text(m.Message.Content ?? string.Empty);
             }
         };
     }

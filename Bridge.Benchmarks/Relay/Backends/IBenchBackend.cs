@@ -26,6 +26,6 @@ public interface IBenchBackend : IAsyncDisposable
     /// <summary>Pushes to the bridge the simulator dropped so far (a full per-connection buffer; protobuf-IM).</summary>
     long DroppedPushes => 0;
 
-    /// <summary>Called with the text (or raw payload) of every message the bridge account posts.</summary>
-    Action<string>? Arrived { get; set; }
+    /// <summary>Told the text (or raw payload) of every message the bridge account posts.</summary>
+    ArrivalSink? Arrived { get; set; }
 }

@@ -10,7 +10,7 @@ public sealed class ProtobufImBenchBackend(string name) : IBenchBackend
 
     public string Name => name;
 
-    public Action<string>? Arrived { get; set; }
+    public ArrivalSink? Arrived { get; set; }
 
     /// <summary>
     /// The v1 server buffers 256 frames per connection and drops the rest; at saturation the
@@ -35,7 +35,7 @@ public sealed class ProtobufImBenchBackend(string name) : IBenchBackend
         {
             if (m.SenderId == BridgeUser)
             {
-                Arrived?.Invoke(m.Text);
+                Arrived?.Utf8(m.Content.Span);
             }
         };
     }

@@ -13,7 +13,7 @@ public sealed class RtmBenchBackend(string name) : IBenchBackend
 
     public string Name => name;
 
-    public Action<string>? Arrived { get; set; }
+    public ArrivalSink? Arrived { get; set; }
 
     public string ConnectorYaml => $"{{ type: rtm, endpoint: \"{_sim.Url}\", pid: {_sim.Options.Pid}, uid: {BridgeUid}, token: token-{BridgeUid} }}";
 
@@ -33,7 +33,7 @@ public sealed class RtmBenchBackend(string name) : IBenchBackend
         {
             if (m.From == BridgeUid)
             {
-                Arrived?.Invoke(m.Msg);
+                Arrived?.Text(m.Msg);
             }
         };
     }

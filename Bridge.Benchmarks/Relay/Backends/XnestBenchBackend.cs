@@ -12,7 +12,7 @@ public sealed class XnestBenchBackend(string name) : IBenchBackend
 
     public string Name => name;
 
-    public Action<string>? Arrived { get; set; }
+    public ArrivalSink? Arrived { get; set; }
 
     public string ConnectorYaml => $"{{ type: xnest, url: \"{_sim.BaseUrl}\", nickname: bridge }}";
 
@@ -33,7 +33,7 @@ public sealed class XnestBenchBackend(string name) : IBenchBackend
         {
             if (!_memberPids.Contains(t.Pid))
             {
-                Arrived?.Invoke(t.Text);
+                Arrived?.Text(t.Text);
             }
         };
     }
