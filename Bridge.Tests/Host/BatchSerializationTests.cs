@@ -66,6 +66,21 @@ public class BatchSerializationTests
     }
 
     [Fact]
+    public void Text_travels_as_utf8_escaped_only_where_json_requires()
+    {
+        var text = string.Concat(Enumerable.Repeat("中文消息 <b>&'ünï", 100)) + "\"\\\n\u0001😀";
+        var batch = new DeliveryBatch([TwoInstructions().Deliveries[0] with { Body = MessageBody.FromText(text) }]);
+
+        var body = Write(BatchSerialization.Delivery, batch);
+
+        Assert.Equal(text, Read(BatchSerialization.Delivery, body).Deliveries[0].Body.Text);
+        var json = Encoding.UTF8.GetString(body);
+        Assert.Contains("中文消息 <b>&'ünï中文消息", json, StringComparison.Ordinal);
+        Assert.Contains("\\\"\\\\\\n\\u0001", json, StringComparison.Ordinal);
+        Assert.True(body.Length < Encoding.UTF8.GetByteCount(text) + 1_000, $"{body.Length} B for {Encoding.UTF8.GetByteCount(text)} B of UTF-8 text");
+    }
+
+    [Fact]
     public void The_body_is_the_batch_alone_without_envelope_or_derived_properties()
     {
         using var json = JsonDocument.Parse(Write(BatchSerialization.Route, EveryKindOfEvent()));
