@@ -243,6 +243,25 @@ public sealed class ProtobufImConnectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Large_texts_sent_at_once_arrive_whole_and_the_content_limit_counts_utf8_bytes()
+    {
+        await using var rig = await ImRig.StartAsync(output);
+        var connector = await rig.RunConnectedAsync(rig.Options() with { MaxContentBytes = 200_000 });
+
+        // Each frame is written into a rented buffer returned after the send: eight sent together must not share one.
+        var texts = Enumerable.Range(0, 8).Select(i => $"{i}:" + string.Concat(Enumerable.Repeat($"é中{i}😀x", 6_000 + i))).ToList();
+        var results = await Task.WhenAll(texts.Select(t => connector.SendAsync(ImRig.Outbound(EndpointKind.User, "alice", t), CancellationToken.None)));
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.ToString()));
+        Assert.Equal(texts.Order(StringComparer.Ordinal), rig.Simulator.Messages.Where(m => m.SenderId == ImRig.Bridge).Select(m => m.Text).Order(StringComparer.Ordinal));
+
+        await rig.StopConnectorAsync();
+        var limited = await rig.RunConnectedAsync(rig.Options() with { MaxContentBytes = 10 });
+        Assert.True((await limited.SendAsync(ImRig.Outbound(EndpointKind.User, "alice", "ééééé"), CancellationToken.None)).Succeeded); // 5 chars, 10 bytes
+        Assert.Equal(SendFailureKind.TooLarge, (await limited.SendAsync(ImRig.Outbound(EndpointKind.User, "alice", "éééééx"), CancellationToken.None)).Failure);
+    }
+
+    [Fact]
     public async Task Send_failures_are_typed()
     {
         await using var rig = await ImRig.StartAsync(output);
