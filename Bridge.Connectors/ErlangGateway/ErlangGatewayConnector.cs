@@ -23,7 +23,7 @@ public sealed class ErlangGatewayConnector : IConnector
         Name = context.Name;
         _options = options;
         var logger = context.LoggerFactory.CreateLogger<ErlangGatewayConnector>();
-        var sent = new RecentIds(options.RecentIdCapacity);
+        var sent = new RecentSet<ErlangMsgId>(options.RecentIdCapacity);
         var pending = new PendingRequests<string, ErlangCommand>();
         _inbound = new ErlangInbound(Name, options, sent, logger, context.Time);
         var handler = new ErlangSessionHandler(Name, options, _inbound, pending, logger);

@@ -21,8 +21,8 @@ internal sealed class ErlangInbound
 {
     private readonly string _name;
     private readonly ErlangGatewayOptions _options;
-    private readonly RecentIds _sentByBridge;
-    private readonly RecentIds _acknowledged;
+    private readonly RecentSet<ErlangMsgId> _sentByBridge;
+    private readonly RecentSet<ErlangMsgId> _acknowledged;
     private readonly ConcurrentDictionary<ErlangMsgId, byte> _inFlight = new();
     private readonly SemaphoreSlim _slots;
     private readonly ILogger _logger;
@@ -32,12 +32,12 @@ internal sealed class ErlangInbound
     private IInboundSink? _sink;
     private CancellationToken _stopping;
 
-    public ErlangInbound(string name, ErlangGatewayOptions options, RecentIds sentByBridge, ILogger logger, TimeProvider time)
+    public ErlangInbound(string name, ErlangGatewayOptions options, RecentSet<ErlangMsgId> sentByBridge, ILogger logger, TimeProvider time)
     {
         _name = name;
         _options = options;
         _sentByBridge = sentByBridge;
-        _acknowledged = new RecentIds(options.RecentIdCapacity);
+        _acknowledged = new RecentSet<ErlangMsgId>(options.RecentIdCapacity);
         _slots = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
         _logger = logger;
         _time = time;

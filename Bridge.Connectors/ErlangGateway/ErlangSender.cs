@@ -17,7 +17,7 @@ internal sealed class ErlangSender(
     Func<IFrameConnection?> currentSession,
     PendingRequests<string, ErlangCommand> sessionPending,
     ErlangTcpPublisher? tcp,
-    RecentIds sentByBridge,
+    RecentSet<ErlangMsgId> sentByBridge,
     ILogger logger)
 {
     private readonly KeyValuePair<string, object?> _tag = ConnectorDiagnostics.Tag(name);

@@ -22,7 +22,7 @@ internal sealed class ImInboundPipeline
     private readonly string _connector;
     private readonly string _self;
     private readonly IInboundSink _sink;
-    private readonly ImRecentIds _recent;
+    private readonly RecentSet<ImWireId> _recent;
     private readonly ImLink _link;
     private readonly SemaphoreSlim _slots;
     private readonly int _maxInFlight;
@@ -37,7 +37,7 @@ internal sealed class ImInboundPipeline
     private volatile bool _sinkFailed;
     private bool _cursorStopped;
 
-    public ImInboundPipeline(string connector, string self, IInboundSink sink, ImRecentIds recent, ImLink link, int maxInFlight,
+    public ImInboundPipeline(string connector, string self, IInboundSink sink, RecentSet<ImWireId> recent, ImLink link, int maxInFlight,
         TimeProvider time, ILogger logger, Action<SessionEnd> endSession, Action<string, long> durable, Action? onPressure = null)
     {
         _connector = connector;

@@ -38,11 +38,6 @@ public static class ImMessageMapper
     }
 
     /// <summary>The event id: the origin marker when a (newer) server kept it, else derived from the server id.</summary>
-    public static Guid EventId(string connector, PushMessage message) => EventId(connector, ImPush.From(message));
-
-    /// <inheritdoc cref="EventId(string, PushMessage)"/>
-    public static Guid EventId(string connector, in ImPush message) => EventId(connector, message.Origin, message.MessageId.ToString());
-
     private static Guid EventId(string connector, string? originMarker, string messageId) =>
         OriginMarker.TryParse(originMarker, out var origin) ? origin : EventIds.ForIngest(connector, messageId);
 

@@ -35,14 +35,14 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
     private readonly SessionSupervisor _supervisor;
     private readonly ProtobufImSession _session;
     private readonly ILogger _logger;
-    private readonly ImRecentIds _recent = new(20_000);
+    private readonly RecentSet<ImWireId> _recent = new(20_000); // server ids handed to the sink: one seen again in a catch-up is not handed over twice
     private readonly Utf8StringCache _strings = new(256);
     private readonly ImSyncCursor _cursor = new();
     private readonly ImLiveGaps _gaps;
     private readonly ConcurrentDictionary<string, Lazy<Task<SendResult>>> _sendsInFlight = new(StringComparer.Ordinal);
     private readonly ImRecentMap<SendResult> _sent = new(10_000);
     private readonly ImUnansweredSends _unanswered = new(10_000);
-    private readonly ImRecentIds _revoked = new(10_000);
+    private readonly RecentSet<string> _revoked = new(10_000);
     private readonly object _pipelineGate = new();
     private readonly SemaphoreSlim _cursorSave = new(1, 1);
     private IInboundSink? _sink;
@@ -440,7 +440,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
             return SendResult.NotConnected($"{Name} is not connected ({Status.State})");
         }
 
-        if (_revoked.Contains(ImWireId.From(request.NativeMessageId)))
+        if (_revoked.Contains(request.NativeMessageId))
         {
             return SendResult.Sent(request.NativeMessageId);
         }
@@ -472,7 +472,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
             : null, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
-            _revoked.Add(ImWireId.From(request.NativeMessageId));
+            _revoked.Add(request.NativeMessageId);
         }
 
         return result;

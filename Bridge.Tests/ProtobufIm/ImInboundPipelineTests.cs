@@ -58,7 +58,7 @@ public sealed class ImInboundPipelineTests
         private PipelineRig()
         {
             var link = new ImLink(new SilentFrameConnection(), "pbim", TimeProvider.System);
-            Pipeline = new ImInboundPipeline("pbim", "bridge", Sink, new ImRecentIds(100), link, maxInFlight: 8, TimeProvider.System,
+            Pipeline = new ImInboundPipeline("pbim", "bridge", Sink, new RecentSet<ImWireId>(100), link, maxInFlight: 8, TimeProvider.System,
                 NullLogger.Instance, _ => { }, (sender, seq) => Durable.Add((sender, seq)));
         }
 
