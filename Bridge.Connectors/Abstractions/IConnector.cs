@@ -27,6 +27,17 @@ public interface IConnector : IAsyncDisposable
     /// <summary>Posts a message and returns the backend's native id once the backend acknowledged it.</summary>
     Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A send that may be followed by the same conversation's next one before it is answered
+    /// (when <see cref="ConnectorCapabilities.PipelinedSends"/>): the connector calls
+    /// <paramref name="written"/>'s <see cref="SendWritten.Set"/> once the request is written to
+    /// the connection it is answered on, and does not retry on its own after that (a retry would
+    /// overtake the sends that followed; the delivery consumer retries it in its turn). A connector
+    /// that never sets it is waited for to the end of each send, as without this overload.
+    /// </summary>
+    Task<SendResult> SendAsync(OutboundMessage message, SendWritten written, CancellationToken cancellationToken) =>
+        SendAsync(message, cancellationToken);
+
     /// <summary>Deletes (revokes) a message the bridge delivered earlier.</summary>
     Task<SendResult> DeleteAsync(OutboundDelete request, CancellationToken cancellationToken) =>
         Task.FromResult(SendResult.Unsupported($"{Name} cannot delete messages"));
@@ -36,14 +47,22 @@ public interface IConnector : IAsyncDisposable
         Task.FromResult(SendResult.Unsupported($"{Name} cannot edit messages"));
 }
 
-/// <summary>What a backend can express. The router skips (with a log line) what a target cannot do.</summary>
+/// <summary>
+/// What a backend can express. The router skips (with a log line) what a target cannot do.
+/// <see cref="PipelinedSends"/>: the backend takes one connection's requests in the order they
+/// were written and recognises a resent idempotency key (it, or every receiver, drops the second
+/// copy), so a conversation's next post may go out before the previous one is answered: a post
+/// retried after later ones got through is then not a second message, and lands in its place
+/// unless the backend lost the first attempt while taking the next.
+/// </summary>
 public sealed record ConnectorCapabilities(
     IReadOnlySet<EndpointKind> SendKinds,
     bool Deletes = false,
     bool Edits = false,
     bool Replies = false,
     bool AcknowledgesSends = true,
-    bool AcknowledgesPushes = true)
+    bool AcknowledgesPushes = true,
+    bool PipelinedSends = false)
 {
     public static IReadOnlySet<EndpointKind> Kinds(params EndpointKind[] kinds) => new HashSet<EndpointKind>(kinds);
 }

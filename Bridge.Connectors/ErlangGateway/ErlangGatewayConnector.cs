@@ -48,7 +48,8 @@ public sealed class ErlangGatewayConnector : IConnector
 
     public string Name { get; }
 
-    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group));
+    /// <summary>Pipelined: one connection's publishes are acked by MsgId, and receivers drop a MsgId they have (the gateway's own dedupe rule for pushes).</summary>
+    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group), PipelinedSends: true);
 
     public ConnectorStatus Status => _supervisor.Status;
 
@@ -69,7 +70,10 @@ public sealed class ErlangGatewayConnector : IConnector
     }
 
     public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken) =>
-        _sender.SendAsync(message, cancellationToken);
+        _sender.SendAsync(message, null, cancellationToken);
+
+    public Task<SendResult> SendAsync(OutboundMessage message, SendWritten written, CancellationToken cancellationToken) =>
+        _sender.SendAsync(message, written, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

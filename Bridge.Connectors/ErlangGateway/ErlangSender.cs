@@ -22,7 +22,8 @@ internal sealed class ErlangSender(
 {
     private readonly KeyValuePair<string, object?> _tag = ConnectorDiagnostics.Tag(name);
 
-    public async Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    /// <summary>Sends and waits for the ack; <paramref name="written"/> is set once this call wrote the frame.</summary>
+    public async Task<SendResult> SendAsync(OutboundMessage message, SendWritten? written, CancellationToken cancellationToken)
     {
         var target = ErlangTarget.TryParse(message.Target, out var targetError);
         if (target is null)
@@ -46,8 +47,8 @@ internal sealed class ErlangSender(
 
         var viaTcp = tcp is not null && target.Command == ErlangCommand.Publish;
         var result = viaTcp
-            ? await SendAndAwaitAckAsync(target, msgId, payload, tcp!.Pending, tcp.GetConnectionAsync, tcp.Reset, cancellationToken).ConfigureAwait(false)
-            : await SendAndAwaitAckAsync(target, msgId, payload, sessionPending, CurrentSessionAsync, static () => { }, cancellationToken).ConfigureAwait(false);
+            ? await SendAndAwaitAckAsync(target, msgId, payload, tcp!.Pending, tcp.GetConnectionAsync, tcp.Reset, written, cancellationToken).ConfigureAwait(false)
+            : await SendAndAwaitAckAsync(target, msgId, payload, sessionPending, CurrentSessionAsync, static () => { }, written, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected) // held and logged once by the delivery consumer
         {
             ConnectorDiagnostics.Errors.Add(1, _tag);
@@ -70,6 +71,7 @@ internal sealed class ErlangSender(
         PendingRequests<string, ErlangCommand> pending,
         Func<CancellationToken, ValueTask<IFrameConnection>> connect,
         Action onWriteFailed,
+        SendWritten? written,
         CancellationToken cancellationToken)
     {
         var answer = pending.Register(msgId, out var isNew);
@@ -82,6 +84,7 @@ internal sealed class ErlangSender(
                 ErlangCodec.WriteMessage(frame, target.Command, PacketSource.Client, target.Id, System.Text.Encoding.ASCII.GetBytes(msgId), target.Uids, payload);
                 var connection = await connect(cancellationToken).ConfigureAwait(false);
                 await connection.SendAsync(frame.AsMemory(0, length), FrameKind.Binary, cancellationToken).ConfigureAwait(false);
+                written?.Set();
                 ConnectorDiagnostics.FramesSent.Add(1, _tag);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -42,7 +42,8 @@ internal sealed class ImLink(IFrameConnection connection, string connector, Time
     public Task<ImReply> RequestAsync(CommandType command, IMessage body, TimeSpan timeout, CancellationToken cancellationToken) =>
         RequestAsync(command, new ImMessageBody(body), timeout, cancellationToken);
 
-    public async Task<ImReply> RequestAsync<TBody>(CommandType command, TBody body, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Sends a request and waits for its reply; <paramref name="written"/> is set once the request is written.</summary>
+    public async Task<ImReply> RequestAsync<TBody>(CommandType command, TBody body, TimeSpan timeout, CancellationToken cancellationToken, SendWritten? written = null)
         where TBody : IImFrameBody
     {
         await _unanswered.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -59,6 +60,8 @@ internal sealed class ImLink(IFrameConnection connection, string connector, Time
                 _pending.Forget(sequence);
                 throw new ImNotSentException($"could not send {command}: {ex.Message}");
             }
+
+            written?.Set();
 
             return await _pending.WaitAsync(sequence, answer, timeout, cancellationToken).ConfigureAwait(false);
         }

@@ -74,7 +74,11 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
     public string Name => _context.Name;
 
-    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group), Deletes: true);
+    /// <summary>
+    /// Pipelined: one connection's requests are answered in order, and a send retried after a
+    /// missing reply is first looked up through SYNC by its client_msg_id, so it is not stored twice.
+    /// </summary>
+    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group), Deletes: true, PipelinedSends: true);
 
     public ConnectorStatus Status => _supervisor.Status;
 
@@ -364,7 +368,12 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         }
     }
 
-    public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken) => PostAsync(message, null, cancellationToken);
+
+    public Task<SendResult> SendAsync(OutboundMessage message, SendWritten written, CancellationToken cancellationToken) => PostAsync(message, written, cancellationToken);
+
+    /// <summary><paramref name="written"/> is set once this call wrote SEND_MSG_REQ (not when it joins a send in flight).</summary>
+    private Task<SendResult> PostAsync(OutboundMessage message, SendWritten? written, CancellationToken cancellationToken)
     {
         // The v1 server stores every copy of a send: a retry of one that already succeeded gets the first result.
         if (_sent.TryGet(message.IdempotencyKey, out var earlier))
@@ -378,7 +387,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         }
 
         // A retry of a send still waiting for its reply joins it instead of storing a second copy.
-        var send = _sendsInFlight.GetOrAdd(message.IdempotencyKey, _ => new Lazy<Task<SendResult>>(() => SendOnceAsync(message, cancellationToken)));
+        var send = _sendsInFlight.GetOrAdd(message.IdempotencyKey, _ => new Lazy<Task<SendResult>>(() => SendOnceAsync(message, written, cancellationToken)));
         return CompleteSendAsync(message.IdempotencyKey, send);
     }
 
@@ -400,7 +409,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         }
     }
 
-    private async Task<SendResult> SendOnceAsync(OutboundMessage message, CancellationToken cancellationToken)
+    private async Task<SendResult> SendOnceAsync(OutboundMessage message, SendWritten? written, CancellationToken cancellationToken)
     {
         await Task.Yield();
         using var activity = ConnectorDiagnostics.StartSend(Name, message.Body.Kind.ToString(), message.Target.ToString(), message.IdempotencyKey);
@@ -413,7 +422,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
                 : await StoredEarlierAsync(message.IdempotencyKey, cancellationToken).ConfigureAwait(false)
                     ?? await RequestAsync(CommandType.CmdSendMsgReq, send, "send", reply => reply is SendMessageResponse r
                         ? (r.ErrorCode, r.ErrorMsg, SentId(message.IdempotencyKey, r))
-                        : null, cancellationToken).ConfigureAwait(false);
+                        : null, cancellationToken, written).ConfigureAwait(false);
         if (result.Failure == SendFailureKind.Timeout)
         {
             _unanswered.Add(message.IdempotencyKey, ownSeqBefore);
@@ -564,7 +573,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
         RequestAsync(command, new ImMessageBody(body), operation, interpret, cancellationToken);
 
     private async Task<SendResult> RequestAsync<TBody>(CommandType command, TBody body, string operation,
-        Func<Google.Protobuf.IMessage, (ErrorCode Code, string Message, string NativeId)?> interpret, CancellationToken cancellationToken)
+        Func<Google.Protobuf.IMessage, (ErrorCode Code, string Message, string NativeId)?> interpret, CancellationToken cancellationToken, SendWritten? written = null)
         where TBody : IImFrameBody
     {
         if (_session.Current is not { } link)
@@ -574,7 +583,7 @@ public sealed class ProtobufImConnector : IConnector, IImSessionEvents
 
         try
         {
-            var reply = await link.RequestAsync(command, body, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            var reply = await link.RequestAsync(command, body, _options.RequestTimeout, cancellationToken, written).ConfigureAwait(false);
             if (interpret(reply.Message) is not { } answer)
             {
                 return SendResult.Rejected($"unexpected reply {reply.Command} to {command}", "PROTOCOL");

@@ -32,9 +32,11 @@ public sealed class RtmConnector : IConnector
 
     public string Name => Context.Name;
 
+    /// <summary>Pipelined: one gate connection answers in order, and a resent mid is answered 200053 (already delivered).</summary>
     public ConnectorCapabilities Capabilities { get; } = new(
         ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group, EndpointKind.Room),
-        Deletes: true);
+        Deletes: true,
+        PipelinedSends: true);
 
     public ConnectorStatus Status => _supervisor.Status;
 
@@ -63,7 +65,15 @@ public sealed class RtmConnector : IConnector
         await _supervisor.RunAsync(stoppingToken).ConfigureAwait(false);
     }
 
-    public async Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken) => PostAsync(message, null, cancellationToken);
+
+    /// <summary>
+    /// A pipelined send (<paramref name="written"/> set) does not enter the room and send again on
+    /// "not in room": that answer is its failure, and the delivery consumer sends it again in turn.
+    /// </summary>
+    public Task<SendResult> SendAsync(OutboundMessage message, SendWritten written, CancellationToken cancellationToken) => PostAsync(message, written, cancellationToken);
+
+    private async Task<SendResult> PostAsync(OutboundMessage message, SendWritten? written, CancellationToken cancellationToken)
     {
         var type = message.Target.Kind switch
         {
@@ -86,7 +96,7 @@ public sealed class RtmConnector : IConnector
         var attrs = RtmNormalizer.OriginAttrs(message.EventId);
         using var activity = ConnectorDiagnostics.StartSend(Name, RtmMethods.Send(type), message.Target.Path, message.IdempotencyKey);
         activity?.SetTag("rtm.mid", mid);
-        var result = await CallAsync(message.Target.Path, link => link.CallAsync(seq => RtmQuests.Send(seq, type, target, mid, Options.TextMtype, text, attrs), cancellationToken), type == RtmConversationType.Room ? target : null, cancellationToken).ConfigureAwait(false);
+        var result = await CallAsync(message.Target.Path, link => link.CallAsync(seq => RtmQuests.Send(seq, type, target, mid, Options.TextMtype, text, attrs), cancellationToken, written), type == RtmConversationType.Room && written is null ? target : null, cancellationToken).ConfigureAwait(false);
         if (result.Answer is { } answer)
         {
             if (!answer.IsError || answer.ErrorCode == RtmErrorCodes.DuplicatedMid)

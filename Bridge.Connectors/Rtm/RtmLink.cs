@@ -23,8 +23,11 @@ internal sealed class RtmLink(IFrameConnection connection, TimeSpan questTimeout
 
     public uint NextSeq() => (uint)Interlocked.Increment(ref _seq);
 
-    /// <summary>Sends a quest built for a fresh seq and waits for its answer (error answers are returned, not thrown).</summary>
-    public async Task<RtmAnswer> CallAsync(Func<uint, FpnnPacketWriter> build, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a quest built for a fresh seq and waits for its answer (error answers are returned, not
+    /// thrown); <paramref name="written"/> is set once the quest is written.
+    /// </summary>
+    public async Task<RtmAnswer> CallAsync(Func<uint, FpnnPacketWriter> build, CancellationToken cancellationToken, SendWritten? written = null)
     {
         var seq = NextSeq();
         var answer = _pending.Register(seq, out _);
@@ -38,6 +41,8 @@ internal sealed class RtmLink(IFrameConnection connection, TimeSpan questTimeout
             _pending.Forget(seq);
             throw;
         }
+
+        written?.Set();
 
         return await _pending.WaitAsync(seq, answer, questTimeout, cancellationToken).ConfigureAwait(false);
     }

@@ -75,6 +75,14 @@ public sealed record DeliveryConfig(int Retries, TimeSpan RetryDelay, TimeSpan M
     /// zero publishes every outcome whether or not anybody listens.
     /// </summary>
     public TimeSpan OutcomeProbe { get; init; } = DefaultOutcomeProbe;
+
+    /// <summary>
+    /// Posts to one conversation that may await the backend's answer at once, on a connector that
+    /// allows it (<c>ConnectorCapabilities.PipelinedSends</c>); 1 sends them strictly one at a time.
+    /// </summary>
+    public int ConversationWindow { get; init; } = DefaultConversationWindow;
+
+    public const int DefaultConversationWindow = 16;
 }
 
 /// <summary>

@@ -189,6 +189,7 @@ public static partial class ConfigLoader
             r.Enum("outcomeEvents", OutcomeEvents.All))
         {
             OutcomeProbe = r.Duration("outcomeProbe", DeliveryConfig.DefaultOutcomeProbe, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+            ConversationWindow = r.Int32("conversationWindow", DeliveryConfig.DefaultConversationWindow, 1, 1000),
         };
         r.ReportUnknownKeys();
         return config;

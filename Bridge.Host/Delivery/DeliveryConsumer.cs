@@ -22,9 +22,11 @@ namespace Bridge.Host.Delivery;
 /// dead-letter (<c>_error</c>) queue; the rest of the batch goes on, so a poison message never
 /// blocks the partition. The batch is acknowledged to the broker when every instruction is done.
 /// Batches of one queue may overlap (<see cref="DeliveryOrdering"/>): a conversation's instructions
-/// in a batch wait for the same conversation's in the batches delivered before it.
+/// in a batch wait for the same conversation's in the batches delivered before it. To a connector
+/// with <see cref="ConnectorCapabilities.PipelinedSends"/> a conversation's posts go pipelined
+/// (<c>DeliveryConsumer.Pipelined.cs</c>).
 /// </summary>
-public sealed class DeliveryConsumer(
+public sealed partial class DeliveryConsumer(
     ConnectorRegistry registry,
     IBridgeStore store,
     DeliveryRecorder recorder,
@@ -132,16 +134,16 @@ public sealed class DeliveryConsumer(
                 await admission.PreviousIn(conversation).ConfigureAwait(false);
             }
 
+            if (PipelinedTo(conversation, deliveries.Count) is { } connector)
+            {
+                await DeliverPipelinedAsync(run, connector, deliveries).ConfigureAwait(false);
+                return;
+            }
+
             foreach (var (d, known) in deliveries)
             {
                 var existing = known ?? await LookAgainIfEarlierBatchHoldsAsync(run, d).ConfigureAwait(false);
-                var (outcome, record) = await DeliverOneAsync(run, d, existing).ConfigureAwait(false);
-                if (outcome is not null)
-                {
-                    run.AddOutcome(outcome);
-                }
-
-                run.AddRecord(d, record);
+                Collect(run, d, await DeliverOneAsync(run, d, existing).ConfigureAwait(false));
             }
         }
         finally
@@ -165,12 +167,26 @@ public sealed class DeliveryConsumer(
         return await store.FindNativeAsync(d.EventId, d.Target, run.Context.CancellationToken).ConfigureAwait(false);
     }
 
+    private static void Collect(BatchRun run, DeliverMessage d, DeliveryStep step)
+    {
+        if (step.Outcome is not null)
+        {
+            run.AddOutcome(step.Outcome);
+        }
+
+        run.AddRecord(d, step.Record);
+    }
+
     /// <summary>
     /// Delivers one instruction (<paramref name="existing"/>: the target's id for it, if already
     /// delivered); returns the outcome event to publish, if any, and the id-map record of a
-    /// delivered copy, started here and awaited with the rest of the batch.
+    /// delivered copy, started here and awaited with the rest of the batch. With
+    /// <paramref name="written"/>, the one attempt of a pipelined post: a failure is returned
+    /// unsettled and marks <paramref name="line"/>; <paramref name="earlierAttempt"/> is that
+    /// failure when the post is sent again in its turn.
     /// </summary>
-    private async Task<(object? Outcome, Task? Record)> DeliverOneAsync(BatchRun run, DeliverMessage d, string? existing)
+    private async Task<DeliveryStep> DeliverOneAsync(BatchRun run, DeliverMessage d, string? existing,
+        SendWritten? written = null, PipelineLine? line = null, SendResult? earlierAttempt = null)
     {
         var context = run.Context;
         var ct = context.CancellationToken;
@@ -183,26 +199,43 @@ public sealed class DeliveryConsumer(
         var connector = registry.Find(d.Target.Connector);
         if (connector is null)
         {
-            return (await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false), null);
+            return new(await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false), null);
         }
 
         if (existing is not null)
         {
             DeliveryLog.AlreadyDelivered(logger, d.EventId, d.Target.ToString(), existing);
-            return (null, null);
+            return default;
         }
 
         if (Unsupported(connector, d) is { } reason)
         {
             DeliveryLog.Skipped(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), reason);
             BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", "unsupported"));
-            return (new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow()), null);
+            return new(new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow()), null);
         }
 
-        var outcome = await _sender.SendAsync(connector, d, ct).ConfigureAwait(false);
+        DeliveryOutcome outcome;
+        if (written is not null)
+        {
+            var attempt = await _sender.AttemptAsync(connector, d, written, ct).ConfigureAwait(false);
+            if (!attempt.Succeeded)
+            {
+                line?.Break();
+                activity?.AddEvent(new ActivityEvent("pipelined send failed; sent again in its turn", tags: new ActivityTagsCollection { ["bridge.result"] = attempt.ToString() }));
+                return new(null, null, attempt);
+            }
+
+            outcome = DeliveryOutcome.Sent(attempt.NativeMessageId!);
+        }
+        else
+        {
+            outcome = await _sender.SendAsync(connector, d, ct, earlierAttempt).ConfigureAwait(false);
+        }
+
         if (outcome.NativeMessageId is not { } nativeId)
         {
-            return (await DeadLetterAsync(context, d, outcome).ConfigureAwait(false), null);
+            return new(await DeadLetterAsync(context, d, outcome).ConfigureAwait(false), null);
         }
 
         var record = recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId));
@@ -215,7 +248,7 @@ public sealed class DeliveryConsumer(
         {
             DeliveryLog.Delivered(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), nativeId, latency);
         }
-        return (new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency), record);
+        return new(new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency), record);
     }
 
     /// <summary>Moves one instruction, with its reason in headers, to the dead-letter queue of the queue it came from.</summary>

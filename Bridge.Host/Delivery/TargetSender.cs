@@ -26,21 +26,36 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
     private static readonly TimeSpan NotConnectedPoll = TimeSpan.FromMilliseconds(250);
     private readonly SendDeadlines _deadlines = new(config.SendTimeout);
 
-    public async Task<DeliveryOutcome> SendAsync(IConnector connector, DeliverMessage d, CancellationToken ct)
+    /// <summary>
+    /// Sends until acknowledged or given up. <paramref name="pipelined"/>: the failed first attempt
+    /// of a pipelined send (<see cref="AttemptAsync"/>), now retried in its turn. A timeout or lost
+    /// session counts as that attempt; a refusal is tried once more as a send of its own, since a
+    /// connector recovers some refusals itself only then (RTM enters the room on "not in room").
+    /// </summary>
+    public async Task<DeliveryOutcome> SendAsync(IConnector connector, DeliverMessage d, CancellationToken ct, SendResult? pipelined = null)
     {
         var attempts = 0;
         var holding = false;
+        var carried = pipelined is { IsTransient: true } ? pipelined : null;
         while (true)
         {
             SendResult result;
-            try
+            if (carried is not null)
             {
-                // Awaited here rather than in a method of its own: one state machine per send, not two.
-                result = await StartAttempt(connector, d, _deadlines.For(ct)).ConfigureAwait(false);
+                result = carried;
+                carried = null;
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            else
             {
-                result = SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
+                try
+                {
+                    // Awaited here rather than in a method of its own: one state machine per send, not two.
+                    result = await StartAttempt(connector, d, null, _deadlines.For(ct)).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    result = NoAcknowledgement();
+                }
             }
 
             if (result.Succeeded)
@@ -73,13 +88,34 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
         }
     }
 
+    /// <summary>
+    /// The one attempt of a pipelined post: <paramref name="written"/> is set once it is on the
+    /// wire. Not retried here: a failure goes back to the caller, which retries it in its turn.
+    /// </summary>
+    public async Task<SendResult> AttemptAsync(IConnector connector, DeliverMessage d, SendWritten written, CancellationToken ct)
+    {
+        try
+        {
+            return await StartAttempt(connector, d, written, _deadlines.For(ct)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return NoAcknowledgement();
+        }
+    }
+
+    private SendResult NoAcknowledgement() => SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
+
     /// <summary>One attempt: the connector's call for the action, cancelled by <paramref name="timeout"/>.</summary>
-    private static Task<SendResult> StartAttempt(IConnector connector, DeliverMessage d, CancellationToken timeout) => d.Action switch
+    private static Task<SendResult> StartAttempt(IConnector connector, DeliverMessage d, SendWritten? written, CancellationToken timeout) => d.Action switch
     {
         DeliveryAction.Edit => connector.EditAsync(new OutboundEdit(d.Target, d.TargetNativeMessageId!, d.Body, d.IdempotencyKey, d.EventId), timeout),
         DeliveryAction.Delete => connector.DeleteAsync(new OutboundDelete(d.Target, d.TargetNativeMessageId!, d.IdempotencyKey, d.EventId), timeout),
-        _ => connector.SendAsync(new OutboundMessage(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId), timeout),
+        _ when written is not null => connector.SendAsync(Outbound(d), written, timeout),
+        _ => connector.SendAsync(Outbound(d), timeout),
     };
+
+    private static OutboundMessage Outbound(DeliverMessage d) => new(d.Target, d.Body, d.IdempotencyKey, d.OriginalSender, d.EventId, d.ReplyToTargetNativeId);
 
     public void Dispose() => _deadlines.Dispose();
 

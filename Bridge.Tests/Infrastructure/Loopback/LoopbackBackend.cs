@@ -7,6 +7,17 @@ namespace Bridge.Tests.Infrastructure.Loopback;
 /// <summary>A message a simulated user posted on a loopback backend, pushed to the bridge until acknowledged.</summary>
 public sealed record LoopbackPush(string Conversation, string SenderId, string? SenderName, MessageBody Body, string NativeId, Guid? OriginMarker = null, string? ReplyTo = null, string? DeletesNativeId = null);
 
+/// <summary>What becomes of one attempt of a pipelined send (<see cref="LoopbackBackend.Faults"/>).</summary>
+public enum LoopbackFault
+{
+    /// <summary>Received, stored and answered.</summary>
+    None,
+    /// <summary>Received and stored, but its answer never comes: the sender times out.</summary>
+    AnswerLost,
+    /// <summary>Never written: the sender finds no session.</summary>
+    NotSent,
+}
+
 /// <summary>What the bridge delivered to a loopback backend.</summary>
 public sealed record LoopbackDelivery(string Conversation, MessageBody Body, string IdempotencyKey, string NativeId, string? ReplyTo, Guid EventId);
 
@@ -26,6 +37,11 @@ public sealed class LoopbackBackend
     private readonly ConcurrentQueue<LoopbackDelivery> _delivered = new();
     private readonly ConcurrentDictionary<string, byte> _deleted = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LoopbackPush> _unacked = new(StringComparer.Ordinal);
+    private readonly object _wire = new();
+    private readonly List<string> _received = [];
+    private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private int _unanswered;
+    private int _maxUnanswered;
     private long _nextId;
 
     private LoopbackBackend(string name) => Name = name;
@@ -42,6 +58,36 @@ public sealed class LoopbackBackend
     public int Acked;
 
     public IReadOnlyList<LoopbackDelivery> Delivered => _delivered.ToArray();
+
+    /// <summary>For a connector with <c>pipelined: true</c>: how long after a send its answer comes.</summary>
+    public TimeSpan AnswerDelay { get; set; }
+
+    /// <summary>For a connector with <c>pipelined: true</c>: the fault of an attempt, by text and attempt number (from 1).</summary>
+    public Func<string, int, LoopbackFault>? Faults { get; set; }
+
+    /// <summary>Texts of the sends the backend received, in the order they arrived (retries too).</summary>
+    public IReadOnlyList<string> Received
+    {
+        get
+        {
+            lock (_wire)
+            {
+                return _received.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The most sends that were received and not yet answered at one time.</summary>
+    public int MaxUnanswered
+    {
+        get
+        {
+            lock (_wire)
+            {
+                return _maxUnanswered;
+            }
+        }
+    }
 
     public IReadOnlyCollection<string> Deleted => _deleted.Keys.ToArray();
 
@@ -109,6 +155,35 @@ public sealed class LoopbackBackend
     }
 
     internal void Delete(string nativeId) => _deleted[nativeId] = 0;
+
+    /// <summary>
+    /// A pipelined send arrives: stored in arrival order (unless its fault is
+    /// <see cref="LoopbackFault.NotSent"/>) and counted as unanswered until <see cref="Answered"/>.
+    /// </summary>
+    internal (LoopbackFault Fault, LoopbackDelivery? Delivery) Receive(string conversation, MessageBody body, string idempotencyKey, string? replyTo, Guid eventId)
+    {
+        lock (_wire)
+        {
+            var attempt = _attempts[idempotencyKey] = _attempts.GetValueOrDefault(idempotencyKey) + 1;
+            var fault = Faults?.Invoke(body.Text ?? string.Empty, attempt) ?? LoopbackFault.None;
+            if (fault == LoopbackFault.NotSent)
+            {
+                return (fault, null);
+            }
+
+            _received.Add(body.Text ?? string.Empty);
+            _maxUnanswered = Math.Max(_maxUnanswered, ++_unanswered);
+            return (fault, Deliver(conversation, body, idempotencyKey, replyTo, eventId));
+        }
+    }
+
+    internal void Answered()
+    {
+        lock (_wire)
+        {
+            _unanswered--;
+        }
+    }
 
     /// <summary>Texts delivered to one conversation, in arrival order.</summary>
     public IReadOnlyList<string> TextsIn(string conversation) =>

@@ -4,7 +4,8 @@ using Bridge.Contracts.V1;
 
 namespace Bridge.Tests.Infrastructure.Loopback;
 
-public sealed record LoopbackOptions(string Backend, int MaxInFlight);
+/// <summary><paramref name="Pipelined"/>: sends are answered after the backend's <c>AnswerDelay</c>, and may be pipelined.</summary>
+public sealed record LoopbackOptions(string Backend, int MaxInFlight, bool Pipelined = false);
 
 /// <summary>The connector type <c>loopback</c>: a real connector over an in-memory <see cref="LoopbackBackend"/>.</summary>
 public sealed class LoopbackConnectorFactory : ConnectorFactory<LoopbackOptions>
@@ -12,7 +13,7 @@ public sealed class LoopbackConnectorFactory : ConnectorFactory<LoopbackOptions>
     public override string Type => "loopback";
 
     protected override LoopbackOptions? Bind(SettingsReader settings) =>
-        new(settings.RequiredString("backend"), settings.Int32("maxInFlight", 64, 1, 10000));
+        new(settings.RequiredString("backend"), settings.Int32("maxInFlight", 64, 1, 10000), settings.Bool("pipelined", false));
 
     protected override IConnector Create(ConnectorContext context, LoopbackOptions options) => new LoopbackConnector(context, options);
 }
@@ -24,7 +25,7 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
 
     public string Name => context.Name;
 
-    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.Room, EndpointKind.Group, EndpointKind.User), Deletes: true, Replies: true);
+    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.Room, EndpointKind.Group, EndpointKind.User), Deletes: true, Replies: true, PipelinedSends: options.Pipelined);
 
     /// <summary>Connected while the backend is up; a down backend reads as a transient disconnect.</summary>
     public ConnectorStatus Status => _backend.Down && _status.State == SessionState.Connected
@@ -91,8 +92,16 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
         return new MessageDeleted(EventIds.ForIngest(Name, $"{push.Conversation}/{push.NativeId}"), conversation, new Participant(Name, push.SenderId), push.DeletesNativeId!, context.Time.GetUtcNow());
     }
 
+    public Task<SendResult> SendAsync(OutboundMessage message, SendWritten written, CancellationToken cancellationToken) =>
+        options.Pipelined ? SendOverWireAsync(message, written, cancellationToken) : SendAsync(message, cancellationToken);
+
     public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
+        if (options.Pipelined)
+        {
+            return SendOverWireAsync(message, null, cancellationToken);
+        }
+
         if (_backend.Down)
         {
             return Task.FromResult(SendResult.NotConnected($"{Name} backend is down"));
@@ -105,6 +114,33 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
 
         var delivery = _backend.Deliver(message.Target.Path, message.Body, message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
         return Task.FromResult(SendResult.Sent(delivery.NativeId));
+    }
+
+    /// <summary>A backend across a wire: received (stored) in the order sent, answered after the backend's delay.</summary>
+    private async Task<SendResult> SendOverWireAsync(OutboundMessage message, SendWritten? written, CancellationToken cancellationToken)
+    {
+        if (_backend.Down)
+        {
+            return SendResult.NotConnected($"{Name} backend is down");
+        }
+
+        var (fault, delivery) = _backend.Receive(message.Target.Path, message.Body, message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
+        if (delivery is null)
+        {
+            return SendResult.NotConnected($"{Name}: not sent ({fault})");
+        }
+
+        written?.Set();
+        try
+        {
+            await Task.Delay(_backend.AnswerDelay, cancellationToken);
+        }
+        finally
+        {
+            _backend.Answered();
+        }
+
+        return fault == LoopbackFault.AnswerLost ? SendResult.TimedOut($"{Name}: the answer was lost") : SendResult.Sent(delivery.NativeId);
     }
 
     public Task<SendResult> DeleteAsync(OutboundDelete request, CancellationToken cancellationToken)
