@@ -12,7 +12,8 @@ namespace Bridge.Connectors.Rtm;
 /// <see cref="RtmOptions.CatchUpLimit"/> per endpoint; deleted and own messages are skipped, and
 /// overlap with live pushes is dropped by the sink (same event id as the push).
 /// An endpoint without a cursor (the first start) starts at <paramref name="firstStartMs"/>, the
-/// moment the session began, so what was posted between login and <c>enterroom</c> is fetched.
+/// moment the connector's first session began, so what was posted between login and
+/// <c>enterroom</c> is fetched, and so is what an earlier session received but could not make durable.
 /// An endpoint whose history was read to its end is reported through <paramref name="caughtUp"/>
 /// (live pushes move its cursor only from then on).
 /// </summary>

@@ -55,6 +55,20 @@ public sealed class RtmConnector : IConnector
 
     internal RtmCursorBook Cursors { get; }
 
+    private long _firstSessionStartMs;
+
+    /// <summary>
+    /// When this connector's first session began (<paramref name="nowMs"/> for the first caller):
+    /// where the catch-up of an endpoint without a cursor starts. Not each session's own start: a
+    /// session that ended before its catch-up reached an endpoint (a push it could not make durable
+    /// ends it) would otherwise leave that endpoint to start after the unacknowledged message.
+    /// </summary>
+    internal long FirstSessionStart(long nowMs)
+    {
+        Interlocked.CompareExchange(ref _firstSessionStartMs, nowMs, 0);
+        return Interlocked.Read(ref _firstSessionStartMs);
+    }
+
     internal IInboundSink Sink => _sink ?? throw new InvalidOperationException("RunAsync has not started");
 
     internal RtmLink? CurrentLink => Volatile.Read(ref _link);

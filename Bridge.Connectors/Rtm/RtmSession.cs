@@ -23,7 +23,7 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
     {
         // A first catch-up (no stored cursor) starts here, before login: nothing sent to a room
         // between login and enterroom is missed.
-        var sessionStartedMs = owner.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var firstStartMs = owner.FirstSessionStart(owner.Time.GetUtcNow().ToUnixTimeMilliseconds());
         var link = new RtmLink(context.Connection, Options.QuestTimeout, owner.Name);
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         string? failure = null;
@@ -47,7 +47,7 @@ internal sealed class RtmSession(RtmConnector owner) : ISessionHandler
             owner.SetLink(link);
             await EnterRoomsAsync(link, sessionCts.Token).ConfigureAwait(false);
             context.MarkConnected();
-            _ = CatchUpAsync(link, inbound, sessionStartedMs, Fail, sessionCts.Token);
+            _ = CatchUpAsync(link, inbound, firstStartMs, Fail, sessionCts.Token);
             var end = await readTask.ConfigureAwait(false);
             return failure is not null && end.Kind == SessionEndKind.Transient ? SessionEnd.Transient(failure) : end;
         }
