@@ -277,7 +277,12 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
 
     private async Task DeliverAsync(uint uid, SimulatedPush push)
     {
-        _received.GetOrAdd(uid, _ => new ConcurrentQueue<SimulatedDelivery>()).Enqueue(new SimulatedDelivery(uid, push));
+        var received = _received.GetOrAdd(uid, _ => new ConcurrentQueue<SimulatedDelivery>());
+        received.Enqueue(new SimulatedDelivery(uid, push));
+        while (received.Count > Options.MaxRecordedPerUser && received.TryDequeue(out _))
+        {
+        }
+
         var sessions = SessionsOf(uid);
         if (sessions.Count == 0)
         {

@@ -41,6 +41,12 @@ public sealed record ErlangGatewaySimulatorOptions
     /// <summary>At most this many queued pushes per user; the oldest are dropped.</summary>
     public int MaxOfflinePerUser { get; init; } = 100_000;
 
+    /// <summary>
+    /// At most this many deliveries per user kept for <see cref="ErlangGatewaySimulator.ReceivedBy"/>;
+    /// the oldest are forgotten (a long benchmark would otherwise keep every payload).
+    /// </summary>
+    public int MaxRecordedPerUser { get; init; } = int.MaxValue;
+
     /// <summary>Deliver group messages as plain PUBLISH (3) instead of GROUP_PUBLISH (5) / GROUP_PART_PUBLISH (11).</summary>
     public bool GroupPushAsPublish { get; init; }
 

@@ -9,10 +9,11 @@ namespace Bridge.Simulators.ProtobufIm;
 /// format (UnixMilli + a 3-digit per-millisecond counter), groups and members. It survives a
 /// simulator restart, as the real database does. Thread-safe (one lock).
 /// </summary>
-internal sealed class ImServerState(TimeProvider time)
+internal sealed class ImServerState(TimeProvider time, Func<long> maxStoredContentBytes)
 {
     private readonly object _gate = new();
     private readonly List<ImStoredMessage> _messages = [];
+    private long _storedBytes;
     private readonly Dictionary<string, ImStoredMessage> _byServerId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _senderSeq = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _groups = new(StringComparer.Ordinal);
@@ -83,8 +84,29 @@ internal sealed class ImServerState(TimeProvider time)
             };
             _messages.Add(message);
             _byServerId[message.ServerId] = message;
+            _storedBytes += message.Content.Length;
+            ForgetOldestBeyond(maxStoredContentBytes());
             return message;
         }
+    }
+
+    /// <summary>Drops the oldest rows, down to three quarters of the limit, once the content exceeds it (in chunks: the list shifts once per chunk).</summary>
+    private void ForgetOldestBeyond(long limit)
+    {
+        if (_storedBytes <= limit)
+        {
+            return;
+        }
+
+        var drop = 0;
+        while (drop < _messages.Count - 1 && _storedBytes > limit - (limit / 4))
+        {
+            _storedBytes -= _messages[drop].Content.Length;
+            _byServerId.Remove(_messages[drop].ServerId);
+            drop++;
+        }
+
+        _messages.RemoveRange(0, drop);
     }
 
     public ImStoredMessage? Find(string serverId)

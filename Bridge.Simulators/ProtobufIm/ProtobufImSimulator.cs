@@ -38,7 +38,7 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
     {
         Options = options ?? new ProtobufImSimulatorOptions();
         _time = time ?? TimeProvider.System;
-        _state = new ImServerState(_time);
+        _state = new ImServerState(_time, () => Options.MaxStoredContentBytes);
         _server = new SimulatorServer(routes => routes.Map("/ws", AcceptAsync), port, address, loggerFactory);
     }
 

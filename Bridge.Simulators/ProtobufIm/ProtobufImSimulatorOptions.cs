@@ -29,4 +29,11 @@ public sealed class ProtobufImSimulatorOptions
 
     /// <summary>Keep every push per user for <see cref="ProtobufImSimulator.Received"/> (off for long benchmarks).</summary>
     public bool RecordPushes { get; set; } = true;
+
+    /// <summary>
+    /// The messages table keeps at most about this many bytes of content; beyond it the oldest
+    /// rows are forgotten (SYNC no longer finds them). The real table is on disk; a long benchmark
+    /// would otherwise hold every payload in this process.
+    /// </summary>
+    public long MaxStoredContentBytes { get; set; } = long.MaxValue;
 }

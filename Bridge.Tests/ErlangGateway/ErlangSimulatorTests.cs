@@ -51,6 +51,19 @@ public class ErlangSimulatorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_deliveries_kept_for_inspection_can_be_bounded_per_user_keeping_the_newest()
+    {
+        await using var h = await ErlangHarness.StartAsync(output, o => o with { MaxRecordedPerUser = 3, PingInterval = TimeSpan.FromMinutes(5) });
+        for (var i = 0; i < 10; i++)
+        {
+            await h.Simulator.SendToGroupAsync(ErlangHarness.AliceUid, ErlangHarness.GroupId, $"m{i}");
+        }
+
+        Assert.Equal(["m7", "m8", "m9"], h.Simulator.ReceivedBy(ErlangHarness.BobUid).Select(d => d.Text));
+        Assert.Equal(10, h.Simulator.OfflineCount(ErlangHarness.BobUid));
+    }
+
+    [Fact]
     public async Task Close_on_invalid_packet_is_a_switch()
     {
         await using var h = await ErlangHarness.StartAsync(output, o => o with { CloseOnInvalidPacket = true, PingInterval = TimeSpan.FromMinutes(5) });

@@ -110,6 +110,26 @@ public sealed class ProtobufImSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bounded_messages_table_forgets_the_oldest_rows_and_sync_serves_the_rest()
+    {
+        _sim.Options.MaxStoredContentBytes = 1000;
+        for (var i = 0; i < 100; i++)
+        {
+            _sim.SendDirect("alice", "bob", $"{i:D3}-{new string('x', 46)}"); // 50 bytes each
+        }
+
+        var kept = _sim.Messages;
+        Assert.InRange(kept.Sum(m => m.Content.Length), 750, 1000);
+        Assert.Equal("099", kept[^1].Text[..3]);
+        Assert.Equal(Enumerable.Range(100 - kept.Count, kept.Count).Select(i => $"{i:D3}"), kept.Select(m => m.Text[..3]));
+
+        await using var bob = await ImRawClient.ConnectAsync(_sim.Url);
+        await bob.AuthAsync("bob", _sim.CreateUser("bob"));
+        var page = await bob.RequestAsync(CommandType.CmdSyncReq, new SyncRequest { MaxSeq = 0, Limit = 100 }, SyncResponse.Parser);
+        Assert.Equal(kept.Select(m => m.ServerId), page.Messages.Select(m => m.MessageId));
+    }
+
+    [Fact]
     public async Task Pushes_beyond_a_full_write_buffer_are_dropped_and_counted()
     {
         await using var bob = await ImRawClient.ConnectAsync(_sim.Url);

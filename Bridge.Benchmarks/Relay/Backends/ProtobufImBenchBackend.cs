@@ -6,7 +6,11 @@ namespace Bridge.Benchmarks.Relay.Backends;
 public sealed class ProtobufImBenchBackend(string name) : IBenchBackend
 {
     private const string BridgeUser = "bridge";
-    private readonly ProtobufImSimulator _sim = new();
+    /// <summary>
+    /// The messages table keeps 64 MB of content: a 60 KB run would otherwise hold every payload
+    /// (1.2 GB and more), and the harness's collections and fresh pages took CPU from the bridge.
+    /// </summary>
+    private readonly ProtobufImSimulator _sim = new(new ProtobufImSimulatorOptions { MaxStoredContentBytes = 64L << 20 });
 
     public string Name => name;
 
