@@ -27,6 +27,7 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
     private readonly ConcurrentDictionary<uint, ConcurrentQueue<SimulatedDelivery>> _received = new();
     private readonly ConcurrentDictionary<uint, ConcurrentQueue<string>> _acknowledged = new();
     private readonly ConcurrentQueue<string> _connectRefusals = new();
+    private readonly ConcurrentDictionary<string, int> _resendsAtFirstAck = new(StringComparer.Ordinal);
     private readonly SimulatorServer _server;
     private readonly ErlangTcpInterface? _tcp;
     private CancellationTokenSource _stopping = new();
@@ -191,6 +192,9 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
         _received.TryGetValue(uid, out var q) ? q.ToArray() : [];
 
     /// <summary>MsgIds a connected client of this user acknowledged (every ack, resends included).</summary>
+    /// <summary>How many pushes the acknowledging session had resent when the first ack of <paramref name="msgId"/> came; null before it came.</summary>
+    public int? ResendsBeforeFirstAck(string msgId) => _resendsAtFirstAck.TryGetValue(msgId, out var resends) ? resends : null;
+
     public IReadOnlyList<string> AcknowledgedBy(uint uid) =>
         _acknowledged.TryGetValue(uid, out var q) ? q.ToArray() : [];
 

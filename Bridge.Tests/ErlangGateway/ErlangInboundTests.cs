@@ -83,10 +83,11 @@ public class ErlangInboundTests(ITestOutputHelper output)
         var msgId = await h.AliceSendsToBridgeAsync("slow");
 
         // Resends come every 200 ms; the third would be the last before the server gives up at 800 ms.
-        await Eventually.TrueAsync(() => h.Simulator.Resends >= 1, Wait, "the server resent the unacked push");
-        Assert.Empty(h.Simulator.AcknowledgedBy(ErlangHarness.BridgeUid));
-        Assert.Equal(1, h.Sink.Calls);
+        // Whether the ack came after a resend is recorded by the server, not sampled here: a busy
+        // machine may look only after the sink finished.
         await Eventually.TrueAsync(() => h.Simulator.AcknowledgedBy(ErlangHarness.BridgeUid).Contains(msgId), Wait, "acked once durable");
+        Assert.True(h.Simulator.ResendsBeforeFirstAck(msgId) >= 1, $"the first ack came after {h.Simulator.ResendsBeforeFirstAck(msgId)} resends; the slow sink should have held it past one");
+        Assert.Equal(1, h.Sink.Calls);
         Assert.Single(h.Sink.Posted);
         Assert.Equal(1, h.Simulator.Logins);
     }
