@@ -218,7 +218,18 @@ public sealed partial class DeliveryConsumer(
         DeliveryOutcome outcome;
         if (written is not null)
         {
-            var attempt = await _sender.AttemptAsync(connector, d, written, ct).ConfigureAwait(false);
+            SendResult attempt;
+            try
+            {
+                attempt = await _sender.AttemptAsync(connector, d, written, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A send that threw ends the batch (it comes back); nothing later goes out meanwhile.
+                line?.Break();
+                throw;
+            }
+
             if (!attempt.Succeeded)
             {
                 line?.Break();
