@@ -18,7 +18,7 @@ internal readonly record struct DeliveryOutcome(string? NativeMessageId, Deliver
 /// Sends one instruction to its target connector until it is acknowledged or given up. Not
 /// connected: held, without using up retries, until the session is back. Timeouts: retried with
 /// backoff up to the configured count, reusing the idempotency key. Rejected, too large,
-/// unsupported or out of retries: a failure with the reason. Belongs to one batch: dispose it once
+/// unsupported, out of retries, or a send that threw: a failure with the reason. Belongs to one batch: dispose it once
 /// the batch's sends are done (the attempts' timeouts are shared, see <see cref="SendDeadlines"/>).
 /// </summary>
 internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILogger logger) : IDisposable
@@ -55,6 +55,10 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
                     result = NoAcknowledgement();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    result = Threw(ex);
                 }
             }
 
@@ -102,7 +106,18 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
         {
             return NoAcknowledgement();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Threw(ex);
+        }
     }
+
+    /// <summary>
+    /// A connector's send that throws instead of returning a failure (a defect in it) refuses that
+    /// one instruction: it is dead-lettered alone with the exception as its reason, rather than
+    /// faulting its whole batch into the error queue.
+    /// </summary>
+    private static SendResult Threw(Exception ex) => SendResult.Rejected($"the connector's send threw {ex.GetType().Name}: {ex.Message}", "exception");
 
     private SendResult NoAcknowledgement() => SendResult.TimedOut($"no acknowledgement within {config.SendTimeout.TotalSeconds:0.#} s");
 

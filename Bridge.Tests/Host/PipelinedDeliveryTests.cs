@@ -101,6 +101,35 @@ public class PipelinedDeliveryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_post_whose_send_threw_once_is_sent_again_in_its_turn()
+    {
+        var (dst, expected) = await RelayWithFaultAsync("m07", LoopbackFault.Throws, 30);
+        Assert.Equal(expected, dst.TextsIn("room/r"));
+        Assert.Equal(expected, dst.Received);
+    }
+
+    [Fact]
+    public async Task A_post_whose_send_always_throws_is_given_up_alone_and_the_rest_arrive_in_order()
+    {
+        var (bridge, src, dst) = await StartAsync(4, t =>
+        {
+            t.AnswerDelay = TimeSpan.FromMilliseconds(30);
+            t.Faults = (posted, _) => posted == "m07" ? LoopbackFault.Throws : LoopbackFault.None;
+        });
+        await using var _ = bridge;
+        var posts = Texts(30);
+        foreach (var post in posts)
+        {
+            src.Post("room/r", "u1", post);
+        }
+
+        var expected = posts.Where(p => p != "m07").ToList();
+        await Eventually.TrueAsync(() => dst.Delivered.Count == expected.Count, TimeSpan.FromSeconds(60), "every other post arrived");
+        await Task.Delay(300);
+        Assert.Equal(expected, dst.TextsIn("room/r"));
+    }
+
+    [Fact]
     public async Task A_post_that_was_never_written_holds_back_the_later_ones_until_it_got_through()
     {
         var (dst, expected) = await RelayWithFaultAsync("m06", LoopbackFault.NotSent, 30);

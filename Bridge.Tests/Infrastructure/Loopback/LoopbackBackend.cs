@@ -16,6 +16,8 @@ public enum LoopbackFault
     AnswerLost,
     /// <summary>Never written: the sender finds no session.</summary>
     NotSent,
+    /// <summary>Never written: the connector's send throws (a defect in it).</summary>
+    Throws,
 }
 
 /// <summary>What the bridge delivered to a loopback backend.</summary>
@@ -166,7 +168,7 @@ public sealed class LoopbackBackend
         {
             var attempt = _attempts[idempotencyKey] = _attempts.GetValueOrDefault(idempotencyKey) + 1;
             var fault = Faults?.Invoke(body.Text ?? string.Empty, attempt) ?? LoopbackFault.None;
-            if (fault == LoopbackFault.NotSent)
+            if (fault is LoopbackFault.NotSent or LoopbackFault.Throws)
             {
                 return (fault, null);
             }

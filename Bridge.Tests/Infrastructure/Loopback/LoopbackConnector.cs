@@ -127,7 +127,9 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
         var (fault, delivery) = _backend.Receive(message.Target.Path, message.Body, message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
         if (delivery is null)
         {
-            return SendResult.NotConnected($"{Name}: not sent ({fault})");
+            return fault == LoopbackFault.Throws
+                ? throw new InvalidOperationException($"{Name}: the send threw (test)")
+                : SendResult.NotConnected($"{Name}: not sent ({fault})");
         }
 
         written?.Set();
