@@ -15,12 +15,10 @@ namespace Bridge.Host.Delivery;
 /// </summary>
 public sealed partial class DeliveryConsumer
 {
-    private IConnector? PipelinedTo(EndpointRef conversation, int count) =>
-        count > 1 && config.ConversationWindow > 1 && registry.Find(conversation.Connector) is { Capabilities.PipelinedSends: true } connector
-            ? connector
-            : null;
+    private bool Pipelined(EndpointRef conversation, int count) =>
+        count > 1 && config.ConversationWindow > 1 && registry.Find(conversation.Connector) is { Capabilities.PipelinedSends: true };
 
-    private async Task DeliverPipelinedAsync(BatchRun run, IConnector connector, IReadOnlyList<(DeliverMessage Delivery, string? Existing)> deliveries)
+    private async Task DeliverPipelinedAsync(BatchRun run, IReadOnlyList<(DeliverMessage Delivery, string? Existing)> deliveries)
     {
         var window = config.ConversationWindow;
         var line = new PipelineLine();

@@ -134,9 +134,9 @@ public sealed partial class DeliveryConsumer(
                 await admission.PreviousIn(conversation).ConfigureAwait(false);
             }
 
-            if (PipelinedTo(conversation, deliveries.Count) is { } connector)
+            if (Pipelined(conversation, deliveries.Count))
             {
-                await DeliverPipelinedAsync(run, connector, deliveries).ConfigureAwait(false);
+                await DeliverPipelinedAsync(run, deliveries).ConfigureAwait(false);
                 return;
             }
 
