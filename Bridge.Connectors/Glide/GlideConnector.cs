@@ -55,7 +55,12 @@ public sealed class GlideConnector : IConnector
 
     public string Name => Context.Name;
 
-    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group));
+    /// <summary>
+    /// Pipelined: one connection's sends are acked in order, and receivers drop a (from, cliMid)
+    /// they have (the server itself never de-duplicates). A pipelined send refused for its ticket
+    /// renews the ticket and returns the refusal; the delivery consumer sends it again in turn.
+    /// </summary>
+    public ConnectorCapabilities Capabilities { get; } = new(ConnectorCapabilities.Kinds(EndpointKind.User, EndpointKind.Group), PipelinedSends: true);
 
     public ConnectorStatus Status => _supervisor.Status;
 
@@ -92,7 +97,11 @@ public sealed class GlideConnector : IConnector
         await _supervisor.RunAsync(stoppingToken).ConfigureAwait(false);
     }
 
-    public async Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    public Task<SendResult> SendAsync(OutboundMessage message, CancellationToken cancellationToken) => PostAsync(message, null, cancellationToken);
+
+    public Task<SendResult> SendAsync(OutboundMessage message, SendWritten written, CancellationToken cancellationToken) => PostAsync(message, written, cancellationToken);
+
+    private async Task<SendResult> PostAsync(OutboundMessage message, SendWritten? written, CancellationToken cancellationToken)
     {
         var target = message.Target;
         var action = target.Kind switch
@@ -107,7 +116,7 @@ public sealed class GlideConnector : IConnector
         }
 
         using var activity = ConnectorDiagnostics.StartSend(Name, action, target.NativeId, message.IdempotencyKey);
-        var result = await SendCoreAsync(action, message, cancellationToken).ConfigureAwait(false);
+        var result = await SendCoreAsync(action, message, written, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("bridge.result", result.ToString());
         activity?.SetTag("bridge.native_message_id", result.NativeMessageId);
         if (!result.Succeeded && result.Failure != SendFailureKind.NotConnected)
@@ -120,7 +129,7 @@ public sealed class GlideConnector : IConnector
         return result;
     }
 
-    private async Task<SendResult> SendCoreAsync(string action, OutboundMessage message, CancellationToken cancellationToken)
+    private async Task<SendResult> SendCoreAsync(string action, OutboundMessage message, SendWritten? written, CancellationToken cancellationToken)
     {
         var to = message.Target.NativeId;
         var cliMid = message.IdempotencyKey;
@@ -151,7 +160,7 @@ public sealed class GlideConnector : IConnector
                 return SendResult.TimedOut("the business API did not answer the ticket request in time");
             }
 
-            var outcome = await SendOnceAsync(connection, action, to, ticket, data, message.EventId, cancellationToken).ConfigureAwait(false);
+            var outcome = await SendOnceAsync(connection, action, to, ticket, data, message.EventId, written, cancellationToken).ConfigureAwait(false);
             if (outcome.Result is { } final)
             {
                 return final;
@@ -169,7 +178,10 @@ public sealed class GlideConnector : IConnector
             {
                 GlideLog.TicketRefused(_logger, Name, to, reply.Text);
                 Tickets.Invalidate(to);
-                continue;
+                if (written is null)
+                {
+                    continue;
+                }
             }
 
             return SendResult.Rejected(reply.Text ?? reply.Action, reply.Action);
@@ -177,7 +189,7 @@ public sealed class GlideConnector : IConnector
     }
 
     private async Task<(SendResult? Result, GlideSendOutcome Reply)> SendOnceAsync(
-        IFrameConnection connection, string action, string to, string ticket, GlideChatMessage data, Guid eventId, CancellationToken cancellationToken)
+        IFrameConnection connection, string action, string to, string ticket, GlideChatMessage data, Guid eventId, SendWritten? written, CancellationToken cancellationToken)
     {
         var cliMid = data.CliMid!;
         var seq = NextSeq();
@@ -203,6 +215,7 @@ public sealed class GlideConnector : IConnector
             try
             {
                 await connection.SendAsync(frame.WrittenMemory, FrameKind.Text, cancellationToken).ConfigureAwait(false);
+                written?.Set();
                 ConnectorDiagnostics.FramesSent.Add(1, ConnectorDiagnostics.Tag(Name));
             }
             catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException)

@@ -169,6 +169,35 @@ public sealed class GlideOutboundTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_pipelined_send_refused_for_its_ticket_renews_it_and_returns_the_refusal_for_the_consumer_to_send_again()
+    {
+        GlideSimUser? bridge = null;
+        var (rig, connector) = await StartAsync(output, r =>
+        {
+            bridge = r.Sim.CreateUser(GlideRig.BridgeUid, online: false);
+            return r.Options() with { GatewaySecret = null, ApiUrl = r.Sim.ApiUrl, ApiToken = new Secret(bridge.ApiToken) };
+        });
+        await using var _ = rig;
+        Assert.True(connector.Capabilities.PipelinedSends);
+        var first = new SendWritten();
+        Assert.True((await connector.SendAsync(Message(EndpointKind.User, "1002", "one"), first, CancellationToken.None)).Succeeded);
+        Assert.True(first.IsSet);
+
+        rig.Sim.RotateSecret(GlideRig.BridgeUid, "rotated");
+        var refused = new SendWritten();
+        var two = Message(EndpointKind.User, "1002", "two");
+        var result = await connector.SendAsync(two, refused, CancellationToken.None);
+        Assert.Equal(SendFailureKind.Rejected, result.Failure);
+        Assert.Equal(GlideActions.NotifyForbidden, result.Code);
+        Assert.True(refused.IsSet);
+        Assert.Single(rig.Sim.Received("1002", GlideActions.Chat));
+
+        // Sent again in its turn (one at a time): the renewed ticket goes through.
+        Assert.True((await connector.SendAsync(two, CancellationToken.None)).Succeeded);
+        Assert.Equal(2, rig.Sim.Received("1002", GlideActions.Chat).Count);
+    }
+
+    [Fact]
     public async Task V16_ack_shapes_complete_sends()
     {
         var (rig, connector) = await StartAsync(output, sim: o => o with { V16Acks = true });
