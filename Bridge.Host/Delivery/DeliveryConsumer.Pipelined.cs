@@ -31,8 +31,7 @@ public sealed partial class DeliveryConsumer
                 var alone = existing is not null || d.Action != DeliveryAction.Post;
                 while (inFlight.Count > 0 && (alone || inFlight.Count >= window || line.Broken || inFlight.Peek().Step.IsCompleted))
                 {
-                    var (settling, step) = inFlight.Dequeue();
-                    await SettleAsync(run, settling, step).ConfigureAwait(false);
+                    await SettleOldestAsync().ConfigureAwait(false);
                 }
 
                 if (inFlight.Count == 0)
@@ -59,8 +58,7 @@ public sealed partial class DeliveryConsumer
 
             while (inFlight.Count > 0)
             {
-                var (settling, step) = inFlight.Dequeue();
-                await SettleAsync(run, settling, step).ConfigureAwait(false);
+                await SettleOldestAsync().ConfigureAwait(false);
             }
         }
         finally
@@ -73,15 +71,17 @@ public sealed partial class DeliveryConsumer
             }
         }
 
-        async Task SettleAsync(BatchRun batch, DeliverMessage d, Task<DeliveryStep> pending)
+        // The oldest post in flight: collected, or, when its attempt failed, sent again now.
+        async Task SettleOldestAsync()
         {
+            var (d, pending) = inFlight.Dequeue();
             var step = await pending.ConfigureAwait(false);
             if (step.FailedAttempt is { } failed)
             {
-                step = await DeliverOneAsync(batch, d, null, earlierAttempt: failed).ConfigureAwait(false);
+                step = await DeliverOneAsync(run, d, null, earlierAttempt: failed).ConfigureAwait(false);
             }
 
-            Collect(batch, d, step);
+            Collect(run, d, step);
         }
     }
 }

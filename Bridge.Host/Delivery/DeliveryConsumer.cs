@@ -225,7 +225,8 @@ public sealed partial class DeliveryConsumer(
             }
             catch
             {
-                // A send that threw ends the batch (it comes back); nothing later goes out meanwhile.
+                // Only a cancelled consume gets here (a send that threw is a refusal, see
+                // TargetSender): its batch comes back, and nothing later goes out meanwhile.
                 line?.Break();
                 throw;
             }

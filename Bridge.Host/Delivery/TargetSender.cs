@@ -39,28 +39,8 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
         var carried = pipelined is { IsTransient: true } ? pipelined : null;
         while (true)
         {
-            SendResult result;
-            if (carried is not null)
-            {
-                result = carried;
-                carried = null;
-            }
-            else
-            {
-                try
-                {
-                    // Awaited here rather than in a method of its own: one state machine per send, not two.
-                    result = await StartAttempt(connector, d, null, _deadlines.For(ct)).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                    result = NoAcknowledgement();
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    result = Threw(ex);
-                }
-            }
+            var result = carried ?? await AttemptAsync(connector, d, null, ct).ConfigureAwait(false);
+            carried = null;
 
             if (result.Succeeded)
             {
@@ -93,10 +73,11 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
     }
 
     /// <summary>
-    /// The one attempt of a pipelined post: <paramref name="written"/> is set once it is on the
-    /// wire. Not retried here: a failure goes back to the caller, which retries it in its turn.
+    /// One attempt, its timeout and a connector that threw turned into results. With
+    /// <paramref name="written"/>, the one attempt of a pipelined post, set once it is on the wire:
+    /// not retried here, a failure goes back to the caller, which retries it in its turn.
     /// </summary>
-    public async Task<SendResult> AttemptAsync(IConnector connector, DeliverMessage d, SendWritten written, CancellationToken ct)
+    public async Task<SendResult> AttemptAsync(IConnector connector, DeliverMessage d, SendWritten? written, CancellationToken ct)
     {
         try
         {

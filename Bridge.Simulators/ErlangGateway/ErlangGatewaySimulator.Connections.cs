@@ -270,8 +270,7 @@ public sealed partial class ErlangGatewaySimulator
             case ErlangCommand.PubAck or ErlangCommand.GroupPubAck or ErlangCommand.GroupPartPubAck:
                 var acked = packet.MsgId;
                 session.Acknowledge(acked);
-                _resendsAtFirstAck.TryAdd(acked, session.Resends);
-                _acknowledged.GetOrAdd(session.User.Uid, _ => new ConcurrentQueue<string>()).Enqueue(acked);
+                AddBounded(_acknowledged.GetOrAdd(session.User.Uid, _ => new()), (acked, session.Resends), Options.MaxRecordedPerUser);
                 return true;
             case ErlangCommand.Publish or ErlangCommand.GroupPublish or ErlangCommand.GroupPartPublish:
                 var msgId = packet.MsgId;

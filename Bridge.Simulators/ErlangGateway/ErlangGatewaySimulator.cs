@@ -25,9 +25,8 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
     private readonly ConcurrentDictionary<uint, List<SimulatedSession>> _sessions = new();
     private readonly ConcurrentDictionary<uint, ConcurrentQueue<SimulatedPush>> _offline = new();
     private readonly ConcurrentDictionary<uint, ConcurrentQueue<SimulatedDelivery>> _received = new();
-    private readonly ConcurrentDictionary<uint, ConcurrentQueue<string>> _acknowledged = new();
+    private readonly ConcurrentDictionary<uint, ConcurrentQueue<(string MsgId, int ResendsBefore)>> _acknowledged = new();
     private readonly ConcurrentQueue<string> _connectRefusals = new();
-    private readonly ConcurrentDictionary<string, int> _resendsAtFirstAck = new(StringComparer.Ordinal);
     private readonly SimulatorServer _server;
     private readonly ErlangTcpInterface? _tcp;
     private CancellationTokenSource _stopping = new();
@@ -192,11 +191,12 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
         _received.TryGetValue(uid, out var q) ? q.ToArray() : [];
 
     /// <summary>MsgIds a connected client of this user acknowledged (every ack, resends included).</summary>
-    /// <summary>How many pushes the acknowledging session had resent when the first ack of <paramref name="msgId"/> came; null before it came.</summary>
-    public int? ResendsBeforeFirstAck(string msgId) => _resendsAtFirstAck.TryGetValue(msgId, out var resends) ? resends : null;
-
     public IReadOnlyList<string> AcknowledgedBy(uint uid) =>
-        _acknowledged.TryGetValue(uid, out var q) ? q.ToArray() : [];
+        _acknowledged.TryGetValue(uid, out var q) ? q.Select(a => a.MsgId).ToArray() : [];
+
+    /// <summary>How many pushes the acknowledging session had resent when the first ack of <paramref name="msgId"/> came; null before it came.</summary>
+    public int? ResendsBeforeFirstAck(string msgId) =>
+        _acknowledged.Values.SelectMany(q => q).Where(a => a.MsgId == msgId).Select(a => (int?)a.ResendsBefore).FirstOrDefault();
 
     public int OfflineCount(uint uid) => _offline.TryGetValue(uid, out var q) ? q.Count : 0;
 
@@ -281,11 +281,7 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
 
     private async Task DeliverAsync(uint uid, SimulatedPush push)
     {
-        var received = _received.GetOrAdd(uid, _ => new ConcurrentQueue<SimulatedDelivery>());
-        received.Enqueue(new SimulatedDelivery(uid, push));
-        while (received.Count > Options.MaxRecordedPerUser && received.TryDequeue(out _))
-        {
-        }
+        AddBounded(_received.GetOrAdd(uid, _ => new ConcurrentQueue<SimulatedDelivery>()), new SimulatedDelivery(uid, push), Options.MaxRecordedPerUser);
 
         var sessions = SessionsOf(uid);
         if (sessions.Count == 0)
@@ -313,9 +309,14 @@ public sealed partial class ErlangGatewaySimulator : IStandaloneSimulator
             return;
         }
 
-        var queue = _offline.GetOrAdd(uid, _ => new ConcurrentQueue<SimulatedPush>());
-        queue.Enqueue(push);
-        while (queue.Count > Options.MaxOfflinePerUser && queue.TryDequeue(out _))
+        AddBounded(_offline.GetOrAdd(uid, _ => new ConcurrentQueue<SimulatedPush>()), push, Options.MaxOfflinePerUser);
+    }
+
+    /// <summary>Adds at the end; beyond <paramref name="max"/> items the oldest are dropped.</summary>
+    private static void AddBounded<T>(ConcurrentQueue<T> queue, T item, int max)
+    {
+        queue.Enqueue(item);
+        while (queue.Count > max && queue.TryDequeue(out _))
         {
         }
     }

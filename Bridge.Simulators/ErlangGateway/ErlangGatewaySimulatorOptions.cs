@@ -42,7 +42,8 @@ public sealed record ErlangGatewaySimulatorOptions
     public int MaxOfflinePerUser { get; init; } = 100_000;
 
     /// <summary>
-    /// At most this many deliveries per user kept for <see cref="ErlangGatewaySimulator.ReceivedBy"/>;
+    /// At most this many deliveries and acknowledgements per user kept for
+    /// <see cref="ErlangGatewaySimulator.ReceivedBy"/> and <see cref="ErlangGatewaySimulator.AcknowledgedBy"/>;
     /// the oldest are forgotten (a long benchmark would otherwise keep every payload).
     /// </summary>
     public int MaxRecordedPerUser { get; init; } = int.MaxValue;

@@ -24,6 +24,15 @@ public sealed class GlideOutboundTests(ITestOutputHelper output)
         return (rig, connector);
     }
 
+    /// <summary>Tickets from the business API with the bridge account's API token (no local gateway secret).</summary>
+    private static Task<(GlideRig Rig, GlideConnector Connector)> StartWithApiTicketsAsync(ITestOutputHelper output) =>
+        StartAsync(output, r => r.Options() with
+        {
+            GatewaySecret = null,
+            ApiUrl = r.Sim.ApiUrl,
+            ApiToken = new Secret(r.Sim.CreateUser(GlideRig.BridgeUid, online: false).ApiToken),
+        });
+
     [Fact]
     public async Task A_chat_to_a_uid_is_ticketed_acknowledged_and_delivered_with_the_idempotency_key()
     {
@@ -151,12 +160,7 @@ public sealed class GlideOutboundTests(ITestOutputHelper output)
     [Fact]
     public async Task Api_tickets_are_cached_per_target_and_refreshed_once_after_a_rotation()
     {
-        GlideSimUser? bridge = null;
-        var (rig, connector) = await StartAsync(output, r =>
-        {
-            bridge = r.Sim.CreateUser(GlideRig.BridgeUid, online: false);
-            return r.Options() with { GatewaySecret = null, ApiUrl = r.Sim.ApiUrl, ApiToken = new Secret(bridge.ApiToken) };
-        });
+        var (rig, connector) = await StartWithApiTicketsAsync(output);
         await using var _ = rig;
         Assert.True((await connector.SendAsync(Message(EndpointKind.User, "1002", "one"), CancellationToken.None)).Succeeded);
         Assert.True((await connector.SendAsync(Message(EndpointKind.User, "1002", "two"), CancellationToken.None)).Succeeded);
@@ -171,12 +175,7 @@ public sealed class GlideOutboundTests(ITestOutputHelper output)
     [Fact]
     public async Task A_pipelined_send_refused_for_its_ticket_renews_it_and_returns_the_refusal_for_the_consumer_to_send_again()
     {
-        GlideSimUser? bridge = null;
-        var (rig, connector) = await StartAsync(output, r =>
-        {
-            bridge = r.Sim.CreateUser(GlideRig.BridgeUid, online: false);
-            return r.Options() with { GatewaySecret = null, ApiUrl = r.Sim.ApiUrl, ApiToken = new Secret(bridge.ApiToken) };
-        });
+        var (rig, connector) = await StartWithApiTicketsAsync(output);
         await using var _ = rig;
         Assert.True(connector.Capabilities.PipelinedSends);
         var first = new SendWritten();

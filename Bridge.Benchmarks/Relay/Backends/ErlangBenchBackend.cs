@@ -11,7 +11,7 @@ public sealed class ErlangBenchBackend(string name) : IBenchBackend
     private const uint BridgeUid = 900001;
     private const uint ErinUid = 1234;
     private const uint FirstGroup = 1000;
-    /// <summary>The simulator keeps the last 1,000 deliveries per user for inspection, not all of them (see <see cref="ProtobufImBenchBackend"/>).</summary>
+    /// <summary>The simulator keeps the last 1,000 deliveries and acknowledgements per user for inspection, not all of them (see <see cref="ProtobufImBenchBackend"/>).</summary>
     private readonly ErlangGatewaySimulator _sim = new(new ErlangGatewaySimulatorOptions { MaxRecordedPerUser = 1000 });
 
     public string Name => name;
