@@ -9,15 +9,44 @@ namespace Bridge.Connectors.ErlangGateway;
 /// <summary>What the application payload of a push says.</summary>
 public readonly record struct InboundContent(string? From, string? To, InboundBody Body, Guid? Origin, bool IsSystem);
 
-/// <summary>A push's body as decoded: its kind and text or URL, as values (no object of its own).</summary>
-public readonly record struct InboundBody(BodyKind Kind, string? Text, string? Url = null)
+/// <summary>
+/// A push's body as decoded: its kind and text or URL, as values (no object of its own). A text
+/// taken from the payload as it stands is kept as its UTF-8 (<see cref="MessageBody.FromUtf8"/>).
+/// </summary>
+public readonly record struct InboundBody
 {
+    private readonly string? _text;
+    private readonly ReadOnlyMemory<byte>? _utf8;
+
+    public InboundBody(BodyKind kind, string? text, string? url = null)
+    {
+        Kind = kind;
+        _text = text;
+        Url = url;
+    }
+
+    private InboundBody(ReadOnlyMemory<byte> utf8)
+    {
+        Kind = BodyKind.Text;
+        _utf8 = utf8;
+    }
+
+    public BodyKind Kind { get; init; }
+
+    /// <summary>The text (made from the UTF-8 on each read when held so: for tests and logs, not the relay).</summary>
+    public string? Text => _text ?? (_utf8 is { } utf8 ? Encoding.UTF8.GetString(utf8.Span) : null);
+
+    public string? Url { get; }
+
     public static InboundBody FromText(string text) => new(BodyKind.Text, text);
+
+    /// <summary>A text body held as valid UTF-8, handed over.</summary>
+    public static InboundBody FromUtf8(ReadOnlyMemory<byte> utf8) => new(utf8);
 
     public static InboundBody Media(BodyKind kind, string url) => new(kind, null, url);
 
     /// <summary>The event's body (built when the event is, not while decoding).</summary>
-    public MessageBody ToMessageBody() => new(Kind, Text, Url);
+    public MessageBody ToMessageBody() => _utf8 is { } utf8 ? MessageBody.FromUtf8(Kind, utf8, Url) : new(Kind, _text, Url);
 }
 
 /// <summary>
@@ -44,7 +73,8 @@ public static class ErlangPayload
         }
 
         // Raw text (or a payload that is not the envelope): keep it as it is; invalid UTF-8 becomes U+FFFD.
-        return new InboundContent(null, null, InboundBody.FromText(Utf8.GetString(payload)), null, false);
+        var body = System.Text.Unicode.Utf8.IsValid(payload) ? InboundBody.FromUtf8(payload.ToArray()) : InboundBody.FromText(Utf8.GetString(payload));
+        return new InboundContent(null, null, body, null, false);
     }
 
     /// <summary>
@@ -158,6 +188,11 @@ public static class ErlangPayload
     {
         switch (reader.TokenType)
         {
+            case JsonTokenType.String when reader.ValueSpan is not [(byte)'{' or (byte)'\\', ..]:
+                // Plain text: a text holding typed JSON starts with a brace (or an escape that may be one).
+                return JsonUtf8Text.TryRead(ref reader, out var utf8)
+                    ? InboundBody.FromUtf8(utf8)
+                    : throw new InvalidOperationException("The content is not valid UTF-8.");
             case JsonTokenType.String:
                 return BodyFromText(reader.GetString()!);
             case JsonTokenType.StartObject:
@@ -232,21 +267,25 @@ public static class ErlangPayload
     /// </summary>
     public static byte[] Encode(PayloadFormat format, string self, string? to, MessageBody body, Guid eventId)
     {
-        var text = body.AsPlainText();
+        var text = OutboundText.PlainOf(body);
         if (format == PayloadFormat.Text)
         {
-            return Encoding.UTF8.GetBytes(text);
+            return text.IsUtf8 ? text.Utf8.ToArray() : Encoding.UTF8.GetBytes(text.ToString());
         }
 
         return Envelope(self, to, text, eventId);
     }
 
     /// <summary>A vendor envelope, as a simulated xywy user would write it.</summary>
-    public static byte[] Envelope(string from, string? to, string content, Guid? origin = null)
+    public static byte[] Envelope(string from, string? to, string content, Guid? origin = null) =>
+        Envelope(from, to, new OutboundText(content), origin);
+
+    /// <summary>A vendor envelope whose content may already be UTF-8 (written from it as it is).</summary>
+    public static byte[] Envelope(string from, string? to, OutboundText content, Guid? origin = null)
     {
         // A pooled scratch buffer: the JSON writer asks for room for the worst-case UTF-8 expansion
         // of each string, which would make a plain growable array reallocate several times.
-        using var buffer = new PooledBufferWriter(content.Length + 64);
+        using var buffer = new PooledBufferWriter(content.ByteCount + 64);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -256,7 +295,15 @@ public static class ErlangPayload
                 writer.WriteString("to", to);
             }
 
-            writer.WriteString("content", content);
+            if (content.IsUtf8)
+            {
+                writer.WriteString("content"u8, content.Utf8);
+            }
+            else
+            {
+                writer.WriteString("content"u8, content.ToString());
+            }
+
             if (origin is { } id)
             {
                 writer.WriteString(OriginMarker.Key, OriginMarker.Format(id));

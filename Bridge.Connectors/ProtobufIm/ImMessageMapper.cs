@@ -92,6 +92,18 @@ public static class ImMessageMapper
     /// <summary>The message type and content for a body (media as its URL; media without a URL as text); the content goes out as UTF-8.</summary>
     public static (int Type, string Content) ToContent(MessageBody body)
     {
+        var (type, content) = ToOutboundContent(body);
+        return (type, content.ToString());
+    }
+
+    /// <summary><see cref="ToContent"/> with a text the body holds as UTF-8 kept so.</summary>
+    public static (int Type, OutboundText Content) ToOutboundContent(MessageBody body)
+    {
+        if (body.TryGetPlainUtf8(out var utf8) && !utf8.Span.Contains((byte)0))
+        {
+            return (TextType, new OutboundText(utf8));
+        }
+
         var type = body.Kind switch
         {
             BodyKind.Image => ImageType,
@@ -112,7 +124,7 @@ public static class ImMessageMapper
             text = text.Replace('\0', '\uFFFD');
         }
 
-        return (type, text);
+        return (type, new OutboundText(text));
     }
 
     /// <summary>The SEND_MSG_REQ body for an outbound message; null for an endpoint kind v1 has no equivalent of.</summary>
@@ -134,7 +146,7 @@ public static class ImMessageMapper
                 return null;
         }
 
-        var (type, content) = ToContent(message.Body);
+        var (type, content) = ToOutboundContent(message.Body);
         return new ImSendRequest(message.IdempotencyKey, conversation, self, receiver, group, type, content, nowMs, OriginMarker.Format(message.EventId));
     }
 }

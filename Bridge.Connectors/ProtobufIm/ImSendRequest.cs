@@ -8,8 +8,9 @@ namespace Bridge.Connectors.ProtobufIm;
 /// <summary>
 /// A SEND_MSG_REQ body (<c>SendMessageRequest</c>) written by hand, byte for byte what the generated
 /// code writes: fields in number order, proto3 defaults left out, the origin marker as the one
-/// <c>extra</c> entry. The content is transcoded from the text straight into the frame, so a 60 KB
-/// text costs no byte array and no ByteString of its own on its way out (the frame itself is a
+/// <c>extra</c> entry. The content goes straight into the frame, copied when the body held it as
+/// UTF-8, else transcoded from the text, so a 60 KB text costs no byte array and no ByteString of
+/// its own on its way out (the frame itself is a
 /// rented buffer, see <see cref="ImLink"/>). Text is encoded as the mapper always did: a lone
 /// surrogate becomes U+FFFD.
 /// </summary>
@@ -29,8 +30,16 @@ public readonly struct ImSendRequest : IImFrameBody
 
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
+    private readonly OutboundText _content;
+
     public ImSendRequest(string clientMsgId, string conversationId, string senderId, string receiverId, string groupId,
         int messageType, string content, long sendTime, string origin)
+        : this(clientMsgId, conversationId, senderId, receiverId, groupId, messageType, new OutboundText(content), sendTime, origin)
+    {
+    }
+
+    public ImSendRequest(string clientMsgId, string conversationId, string senderId, string receiverId, string groupId,
+        int messageType, OutboundText content, long sendTime, string origin)
     {
         ClientMsgId = clientMsgId;
         ConversationId = conversationId;
@@ -38,8 +47,8 @@ public readonly struct ImSendRequest : IImFrameBody
         ReceiverId = receiverId;
         GroupId = groupId;
         MessageType = messageType;
-        Content = content;
-        ContentBytes = Utf8.GetByteCount(content);
+        _content = content;
+        ContentBytes = content.ByteCount;
         SendTime = sendTime;
         Origin = origin;
     }
@@ -57,7 +66,7 @@ public readonly struct ImSendRequest : IImFrameBody
     public int MessageType { get; }
 
     /// <summary>The content as text; on the wire its UTF-8 bytes (<see cref="ContentBytes"/> of them).</summary>
-    public string Content { get; }
+    public string Content => _content.ToString();
 
     public int ContentBytes { get; }
 
@@ -90,7 +99,13 @@ public readonly struct ImSendRequest : IImFrameBody
             ImCodec.WriteVarint(destination, ref at, (ulong)(long)MessageType);
         }
 
-        WriteString(destination, ref at, ContentTag, Content, ContentBytes);
+        if (ContentBytes != 0)
+        {
+            destination[at++] = ContentTag;
+            ImCodec.WriteVarint(destination, ref at, (ulong)ContentBytes);
+            at += _content.WriteUtf8(destination[at..]);
+        }
+
         if (SendTime != 0)
         {
             destination[at++] = SendTimeTag;
@@ -129,14 +144,14 @@ public readonly struct ImSendRequest : IImFrameBody
     private static int LengthAndBytes(int bytes) => CodedOutputStream.ComputeLengthSize(bytes) + bytes;
 
     /// <summary>A string field: left out when empty (proto3), except inside a map entry.</summary>
-    private static void WriteString(Span<byte> destination, ref int at, byte tag, string value, int bytes = -1, bool evenEmpty = false)
+    private static void WriteString(Span<byte> destination, ref int at, byte tag, string value, bool evenEmpty = false)
     {
         if (value.Length == 0 && !evenEmpty)
         {
             return;
         }
 
-        bytes = bytes >= 0 ? bytes : Utf8.GetByteCount(value);
+        var bytes = Utf8.GetByteCount(value);
         destination[at++] = tag;
         ImCodec.WriteVarint(destination, ref at, (ulong)bytes);
         at += Utf8.GetBytes(value, destination[at..]);

@@ -100,10 +100,10 @@ public sealed class RtmConnector : IConnector
             return SendResult.Rejected($"'{message.Target.NativeId}' is not a numeric RTM {EndpointRef.KindName(message.Target.Kind)} id");
         }
 
-        var text = message.Body.AsPlainText();
-        if (Encoding.UTF8.GetByteCount(text) > Options.MaxMessageBytes)
+        var text = OutboundText.PlainOf(message.Body);
+        if (text.ByteCount > Options.MaxMessageBytes)
         {
-            return SendResult.TooLarge($"message of {Encoding.UTF8.GetByteCount(text)} bytes exceeds maxMessageBytes {Options.MaxMessageBytes}");
+            return SendResult.TooLarge($"message of {text.ByteCount} bytes exceeds maxMessageBytes {Options.MaxMessageBytes}");
         }
 
         var mid = EventIds.ToPositiveInt64(message.IdempotencyKey);

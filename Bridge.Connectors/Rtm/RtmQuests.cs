@@ -1,3 +1,4 @@
+using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.Rtm.Fpnn;
 
 namespace Bridge.Connectors.Rtm;
@@ -60,7 +61,11 @@ public static class RtmQuests
         return packet;
     }
 
-    public static FpnnPacketWriter Send(uint seq, RtmConversationType type, long target, long mid, int mtype, string msg, string attrs)
+    public static FpnnPacketWriter Send(uint seq, RtmConversationType type, long target, long mid, int mtype, string msg, string attrs) =>
+        Send(seq, type, target, mid, mtype, new OutboundText(msg), attrs);
+
+    /// <summary>A send whose text may already be UTF-8 (written as it is).</summary>
+    public static FpnnPacketWriter Send(uint seq, RtmConversationType type, long target, long mid, int mtype, OutboundText msg, string attrs)
     {
         var packet = FpnnPacketWriter.Quest(RtmMethods.Send(type), seq);
         var w = packet.Payload;
@@ -72,7 +77,15 @@ public static class RtmQuests
         w.WriteString("mtype"u8);
         w.WriteInt64(mtype);
         w.WriteString("msg"u8);
-        w.WriteString(msg);
+        if (msg.IsUtf8)
+        {
+            w.WriteString(msg.Utf8);
+        }
+        else
+        {
+            w.WriteString(msg.ToString());
+        }
+
         w.WriteString("attrs"u8);
         w.WriteString(attrs);
         return packet;

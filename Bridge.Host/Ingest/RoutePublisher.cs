@@ -63,7 +63,7 @@ public sealed class RoutePublisher
     /// <summary>About what the event adds to a batch on the wire: its texts (UTF-8, JSON-escaped ASCII) and a fixed share for ids, names and the envelope.</summary>
     internal static long EstimatedBytes(InboundEvent e)
     {
-        static long Text(Bridge.Contracts.V1.MessageBody? body) => body is null ? 0 : (body.Text?.Length ?? 0) + (body.Url?.Length ?? 0) + (body.FileName?.Length ?? 0);
+        static long Text(Bridge.Contracts.V1.MessageBody? body) => body is null ? 0 : body.TextSizeEstimate() + (body.Url?.Length ?? 0) + (body.FileName?.Length ?? 0);
         return 512 + Text(e.Posted?.Body) + Text(e.Edited?.NewBody);
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using Bridge.Contracts.V1;
 
 namespace Bridge.Host.Routing;
@@ -15,15 +16,38 @@ public static class MessageFormatter
     public static string Apply(string template, string source, string sender, string text, string route)
     {
         var values = new Values(source, sender, text, route);
-        if (template.Length > 2 && template[0] == '{' && template.IndexOf('}') == template.Length - 1
-            && values.Find(template.AsSpan(1, template.Length - 2)) is { } only)
+        if (values.Find(OnlyPlaceholder(template)) is { } only)
         {
             return only;
         }
 
-        var length = new Writer(Span<char>.Empty, measureOnly: true).Render(template, values);
-        return string.Create(length, (template, values), static (span, state) => new Writer(span, measureOnly: false).Render(state.template, state.values));
+        var measure = new CharSink(Span<char>.Empty, text);
+        Render(template, values, ref measure);
+        return string.Create(measure.Length, (template, values), static (span, state) =>
+        {
+            var write = new CharSink(span, state.values.Text);
+            Render(state.template, state.values, ref write);
+        });
     }
+
+    /// <summary>
+    /// <see cref="Apply"/> for a text held as UTF-8: the result is UTF-8 too, the text copied into it
+    /// as it is, so the text is never made a string on its way through the router.
+    /// </summary>
+    public static byte[] ApplyUtf8(string template, string source, string sender, ReadOnlySpan<byte> text, string route)
+    {
+        var values = new Values(source, sender, string.Empty, route);
+        var measure = new Utf8Sink(Span<byte>.Empty, text);
+        Render(template, values, ref measure);
+        var result = new byte[measure.Length];
+        var write = new Utf8Sink(result, text);
+        Render(template, values, ref write);
+        return result;
+    }
+
+    /// <summary>The placeholder's name when the template is that one placeholder and nothing else.</summary>
+    private static ReadOnlySpan<char> OnlyPlaceholder(string template) =>
+        template.Length > 2 && template[0] == '{' && template.IndexOf('}') == template.Length - 1 ? template.AsSpan(1, template.Length - 2) : default;
 
     private readonly record struct Values(string Source, string Sender, string Text, string Route)
     {
@@ -37,56 +61,112 @@ public static class MessageFormatter
         };
     }
 
-    /// <summary>Walks a template once, either counting the characters of the result or writing them.</summary>
-    private ref struct Writer(Span<char> into, bool measureOnly)
+    /// <summary>Where a template is rendered to: literal parts and values as characters, and the text.</summary>
+    private interface ISink
     {
-        private readonly Span<char> _into = into;
-        private int _at;
+        void Put(ReadOnlySpan<char> part);
 
-        public int Render(ReadOnlySpan<char> template, in Values values)
+        void PutText();
+    }
+
+    /// <summary>Walks a template once, putting its literal parts, the values of its placeholders and the text into a sink.</summary>
+    private static void Render<TSink>(ReadOnlySpan<char> template, in Values values, ref TSink sink)
+        where TSink : ISink, allows ref struct
+    {
+        var i = 0;
+        while (i < template.Length)
         {
-            var i = 0;
-            while (i < template.Length)
+            var open = template[i..].IndexOf('{');
+            if (open < 0)
             {
-                var open = template[i..].IndexOf('{');
-                if (open < 0)
-                {
-                    Put(template[i..]);
-                    break;
-                }
-
-                open += i;
-                Put(template[i..open]);
-                var close = template[(open + 1)..].IndexOf('}');
-                if (close < 0)
-                {
-                    Put(template[open..]);
-                    break;
-                }
-
-                close += open + 1;
-                Put(values.Find(template[(open + 1)..close]) ?? template[open..(close + 1)]);
-                i = close + 1;
+                sink.Put(template[i..]);
+                break;
             }
 
-            return _at;
-        }
-
-        private void Put(ReadOnlySpan<char> part)
-        {
-            if (!measureOnly)
+            open += i;
+            sink.Put(template[i..open]);
+            var close = template[(open + 1)..].IndexOf('}');
+            if (close < 0)
             {
-                part.CopyTo(_into[_at..]);
+                sink.Put(template[open..]);
+                break;
             }
 
-            _at += part.Length;
+            close += open + 1;
+            var name = template[(open + 1)..close];
+            if (name.SequenceEqual("text"))
+            {
+                sink.PutText();
+            }
+            else
+            {
+                sink.Put(values.Find(name) ?? template[open..(close + 1)]);
+            }
+
+            i = close + 1;
         }
     }
 
-    /// <summary>The body as it goes to a target: text through the template, media kept with a formatted caption.</summary>
-    public static MessageBody Format(MessageBody body, string template, string source, string sender, string route) => body.Kind switch
+    /// <summary>Counts the characters of the result, or writes them when given room.</summary>
+    private ref struct CharSink(Span<char> into, string text) : ISink
     {
-        BodyKind.Text or BodyKind.System => body with { Text = Apply(template, source, sender, body.Text ?? string.Empty, route) },
-        _ => body with { Text = Apply(template, source, sender, body.Text ?? body.FileName ?? string.Empty, route).TrimEnd() },
-    };
+        private readonly Span<char> _into = into;
+
+        public int Length { get; private set; }
+
+        public void Put(ReadOnlySpan<char> part)
+        {
+            if (!_into.IsEmpty)
+            {
+                part.CopyTo(_into[Length..]);
+            }
+
+            Length += part.Length;
+        }
+
+        public void PutText() => Put(text);
+    }
+
+    /// <summary>Counts the UTF-8 bytes of the result, or writes them when given room.</summary>
+    private ref struct Utf8Sink(Span<byte> into, ReadOnlySpan<byte> text) : ISink
+    {
+        private readonly Span<byte> _into = into;
+        private readonly ReadOnlySpan<byte> _text = text;
+
+        public int Length { get; private set; }
+
+        public void Put(ReadOnlySpan<char> part) =>
+            Length += _into.IsEmpty ? Encoding.UTF8.GetByteCount(part) : Encoding.UTF8.GetBytes(part, _into[Length..]);
+
+        public void PutText()
+        {
+            if (!_into.IsEmpty)
+            {
+                _text.CopyTo(_into[Length..]);
+            }
+
+            Length += _text.Length;
+        }
+    }
+
+    /// <summary>
+    /// The body as it goes to a target: text through the template, media kept with a formatted
+    /// caption. A text held as UTF-8 stays UTF-8; through the template <c>"{text}"</c> the body is
+    /// passed on as it is.
+    /// </summary>
+    public static MessageBody Format(MessageBody body, string template, string source, string sender, string route)
+    {
+        if (body.Kind is BodyKind.Text or BodyKind.System && body.TryGetUtf8Text(out var utf8))
+        {
+            return OnlyPlaceholder(template).SequenceEqual("text")
+                ? body
+                : MessageBody.FromUtf8(body.Kind, ApplyUtf8(template, source, sender, utf8.Span, route), body.Url, body.FileName, body.Size);
+        }
+
+        return body.Kind switch
+        {
+            BodyKind.Text or BodyKind.System => body with { Text = Apply(template, source, sender, body.Text ?? string.Empty, route) },
+            _ => body with { Text = Apply(template, source, sender, body.Text ?? body.FileName ?? string.Empty, route).TrimEnd() },
+        };
+    }
 }

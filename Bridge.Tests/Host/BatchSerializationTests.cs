@@ -81,6 +81,21 @@ public class BatchSerializationTests
     }
 
     [Fact]
+    public void A_text_read_from_a_batch_stays_utf8_and_is_written_back_byte_for_byte()
+    {
+        var text = "中文 \"quoted\" back\\slash\nline\u0001 😀 " + new string('x', 5_000);
+        var first = Write(BatchSerialization.Delivery, new DeliveryBatch([TwoInstructions().Deliveries[0] with { Body = MessageBody.FromText(text) }]));
+
+        var read = Read(BatchSerialization.Delivery, first);
+
+        var body = read.Deliveries[0].Body;
+        Assert.True(body.TryGetUtf8Text(out var utf8));
+        Assert.Equal(Encoding.UTF8.GetBytes(text), utf8.ToArray());
+        Assert.Equal(first, Write(BatchSerialization.Delivery, read));
+        Assert.Equal(MessageBody.FromText(text), body);
+    }
+
+    [Fact]
     public void The_body_is_the_batch_alone_without_envelope_or_derived_properties()
     {
         using var json = JsonDocument.Parse(Write(BatchSerialization.Route, EveryKindOfEvent()));
@@ -117,7 +132,8 @@ public class BatchSerializationTests
         var bytes = Encoding.UTF8.GetBytes(valid.Replace("hello", "hel\u00ffo", StringComparison.Ordinal));
         var at = Array.IndexOf(bytes, (byte)0xC3);
         bytes[at] = 0xFF; // a lone 0xFF byte is never UTF-8
-        Assert.Throws<SerializationException>(() => Read(BatchSerialization.Delivery, bytes));
+        error = Assert.Throws<SerializationException>(() => Read(BatchSerialization.Delivery, bytes));
+        Assert.Contains("'text' is not valid UTF-8", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -102,14 +102,20 @@ internal sealed class ParticipantJsonConverter : JsonConverter<Participant>
     }
 }
 
-/// <summary><see cref="MessageBody"/> in batches: <c>{"kind", "text", "url", "fileName", "size"}</c>; its text is not interned.</summary>
+/// <summary>
+/// <see cref="MessageBody"/> in batches: <c>{"kind", "text", "url", "fileName", "size"}</c>. The text
+/// is read as the UTF-8 it is in the batch, not as a string (<see cref="MessageBody.FromUtf8"/>), and
+/// written from it again, so it crosses the router and the delivery consumer without being
+/// transcoded twice on each.
+/// </summary>
 internal sealed class MessageBodyJsonConverter : JsonConverter<MessageBody>
 {
     public override MessageBody Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         ExpectObject(ref reader, typeof(MessageBody));
         BodyKind kind = default;
-        string? text = null, url = null, fileName = null;
+        ReadOnlyMemory<byte>? text = null;
+        string? url = null, fileName = null;
         long? size = null;
         bool hasKind = false, hasText = false;
         while (NextProperty(ref reader))
@@ -121,7 +127,7 @@ internal sealed class MessageBodyJsonConverter : JsonConverter<MessageBody>
             }
             else if (Property(ref reader, "text"u8))
             {
-                text = String(ref reader, "text", nullable: true, intern: false);
+                text = Utf8Text(ref reader, "text");
                 hasText = true;
             }
             else if (Property(ref reader, "url"u8))
@@ -143,7 +149,10 @@ internal sealed class MessageBodyJsonConverter : JsonConverter<MessageBody>
         }
 
         var type = typeof(MessageBody);
-        return new MessageBody(Required(kind, hasKind, "kind", type), Required(text, hasText, "text", type), url, fileName, size);
+        Required(text, hasText, "text", type);
+        return text is { } utf8
+            ? MessageBody.FromUtf8(Required(kind, hasKind, "kind", type), utf8, url, fileName, size)
+            : new MessageBody(Required(kind, hasKind, "kind", type), null, url, fileName, size);
     }
 
     public override void Write(Utf8JsonWriter writer, MessageBody value, JsonSerializerOptions options)
@@ -151,7 +160,15 @@ internal sealed class MessageBodyJsonConverter : JsonConverter<MessageBody>
         writer.WriteStartObject();
         writer.WritePropertyName("kind"u8);
         JsonSerializer.Serialize(writer, value.Kind, TypeInfo<BodyKind>(options));
-        writer.WriteString("text"u8, value.Text);
+        if (value.TryGetUtf8Text(out var utf8))
+        {
+            writer.WriteString("text"u8, utf8.Span);
+        }
+        else
+        {
+            writer.WriteString("text"u8, value.Text);
+        }
+
         writer.WriteString("url"u8, value.Url);
         writer.WriteString("fileName"u8, value.FileName);
         if (value.Size is { } size)

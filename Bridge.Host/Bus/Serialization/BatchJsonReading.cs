@@ -30,6 +30,25 @@ internal static class BatchJsonReading
         return intern ? Utf8StringCache.GetString(ref reader, Interned) : reader.GetString();
     }
 
+    /// <summary>
+    /// Reads a string token (or null) as UTF-8 of its own (<see cref="JsonUtf8Text"/>). Invalid UTF-8
+    /// (which the bridge's writer never produces) is an error, as it is for a string read.
+    /// </summary>
+    public static ReadOnlyMemory<byte>? Utf8Text(ref Utf8JsonReader reader, string property)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"The property '{property}' must be a string, not {reader.TokenType}.");
+        }
+
+        return JsonUtf8Text.TryRead(ref reader, out var utf8) ? utf8 : throw new JsonException($"The property '{property}' is not valid UTF-8.");
+    }
+
     /// <summary>Moves to the value of the next property and says which it is; false at the object's end.</summary>
     public static bool NextProperty(ref Utf8JsonReader reader)
     {
