@@ -50,7 +50,11 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
         T? message;
         try
         {
-            message = JsonSerializer.Deserialize(ReceivedBody.Span(body), _typeInfo);
+            var bytes = ReceivedBody.Memory(body);
+            using (BatchTextSource.Enter(bytes))
+            {
+                message = JsonSerializer.Deserialize(bytes.Span, _typeInfo);
+            }
         }
         catch (JsonException ex)
         {
