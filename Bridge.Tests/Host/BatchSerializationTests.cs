@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Serialization;
 using System.Text;
 using System.Text.Json;
@@ -94,37 +93,6 @@ public class BatchSerializationTests
         Assert.Equal(Encoding.UTF8.GetBytes(text), utf8.ToArray());
         Assert.Equal(first, Write(BatchSerialization.Delivery, read));
         Assert.Equal(MessageBody.FromText(text), body);
-    }
-
-    [Fact]
-    public void A_text_without_escapes_points_into_a_body_that_is_an_array_of_its_own_and_is_copied_from_any_other()
-    {
-        var plain = new string('p', 3_000);
-        var batch = new DeliveryBatch([
-            TwoInstructions().Deliveries[0] with { Body = MessageBody.FromText(plain) },
-            TwoInstructions().Deliveries[0] with { Body = MessageBody.FromText("needs \"escapes\"") },
-        ]);
-        var bytes = Write(BatchSerialization.Delivery, batch);
-
-        var own = Read(BatchSerialization.Delivery, bytes).Deliveries;
-        Assert.True(own[0].Body.TryGetUtf8Text(out var inPlace));
-        Assert.True(MemoryMarshal.TryGetArray(inPlace, out var segment));
-        Assert.Same(bytes, segment.Array);
-        Assert.True(own[1].Body.TryGetUtf8Text(out var unescaped));
-        Assert.True(MemoryMarshal.TryGetArray(unescaped, out segment));
-        Assert.NotSame(bytes, segment.Array);
-        Assert.Equal("needs \"escapes\"", own[1].Body.Text);
-
-        // A body in part of a larger array (as a pooled buffer would be) may be reused: texts are copied out of it.
-        var larger = new byte[bytes.Length + 100];
-        bytes.CopyTo(larger, 50);
-        var context = BatchSerialization.Delivery.Deserialize(new MemoryMessageBody(larger.AsMemory(50, bytes.Length)), new DictionarySendHeaders(new Dictionary<string, object?>()));
-        Assert.True(context.TryGetMessage<DeliveryBatch>(out var copied));
-        Assert.True(copied!.Deliveries[0].Body.TryGetUtf8Text(out var copy));
-        Assert.True(MemoryMarshal.TryGetArray(copy, out segment));
-        Assert.NotSame(larger, segment.Array);
-        larger.AsSpan().Clear();
-        Assert.Equal(plain, copied.Deliveries[0].Body.Text);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Unicode;
 using System.Text.Json.Serialization.Metadata;
 using Bridge.Connectors.Abstractions;
 
@@ -32,9 +31,8 @@ internal static class BatchJsonReading
     }
 
     /// <summary>
-    /// Reads a string token (or null) as UTF-8: where it stands in the received body when nothing in
-    /// it is escaped (<see cref="BatchTextSource"/>), else as UTF-8 of its own (<see cref="JsonUtf8Text"/>).
-    /// Invalid UTF-8 (which the bridge's writer never produces) is an error, as it is for a string read.
+    /// Reads a string token (or null) as UTF-8 of its own (<see cref="JsonUtf8Text"/>). Invalid UTF-8
+    /// (which the bridge's writer never produces) is an error, as it is for a string read.
     /// </summary>
     public static ReadOnlyMemory<byte>? Utf8Text(ref Utf8JsonReader reader, string property)
     {
@@ -46,11 +44,6 @@ internal static class BatchJsonReading
         if (reader.TokenType != JsonTokenType.String)
         {
             throw new JsonException($"The property '{property}' must be a string, not {reader.TokenType}.");
-        }
-
-        if (!reader.HasValueSequence && !reader.ValueIsEscaped && BatchTextSource.TrySlice(reader.ValueSpan, out var slice))
-        {
-            return Utf8.IsValid(slice.Span) ? slice : throw new JsonException($"The property '{property}' is not valid UTF-8.");
         }
 
         return JsonUtf8Text.TryRead(ref reader, out var utf8) ? utf8 : throw new JsonException($"The property '{property}' is not valid UTF-8.");

@@ -50,11 +50,7 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
         T? message;
         try
         {
-            var bytes = ReceivedBody.Memory(body);
-            using (BatchTextSource.Enter(bytes))
-            {
-                message = JsonSerializer.Deserialize(bytes.Span, _typeInfo);
-            }
+            message = JsonSerializer.Deserialize(ReceivedBody.Span(body), _typeInfo);
         }
         catch (JsonException ex)
         {
