@@ -96,6 +96,40 @@ public class BatchSerializationTests
     }
 
     [Fact]
+    public void A_mutated_batch_is_read_or_refused_with_a_serialization_error_and_never_anything_else()
+    {
+        var text = "中文 \"quoted\" back\\slash\nline\u0001 😀 café " + new string('x', 200);
+        var valid = Write(BatchSerialization.Delivery, new DeliveryBatch([TwoInstructions().Deliveries[0] with { Body = MessageBody.FromText(text) }]));
+        var random = new Random(2026);
+        int read = 0, changed = 0;
+        for (var i = 0; i < 5_000; i++)
+        {
+            var bytes = (byte[])valid.Clone();
+            for (var m = random.Next(1, 4); m > 0; m--)
+            {
+                bytes[random.Next(bytes.Length)] = random.Next(3) == 0 ? (byte)random.Next(0x80, 0x100) : (byte)random.Next(0x20, 0x7F);
+            }
+
+            try
+            {
+                var batch = Read(BatchSerialization.Delivery, bytes);
+                _ = Write(BatchSerialization.Delivery, batch); // what was read can be written again
+                var body = batch.Deliveries[0].Body;
+                Assert.True(!body.TryGetUtf8Text(out var utf8) || System.Text.Unicode.Utf8.IsValid(utf8.Span), $"mutation {i} let invalid UTF-8 through");
+                read++;
+                changed += body.Text == text ? 0 : 1;
+            }
+            catch (SerializationException)
+            {
+                // refused, with the contract named (see the tests above)
+            }
+        }
+
+        Assert.InRange(read, 1, 4_999); // both outcomes happened
+        Assert.True(changed > 0, "no mutated text was read");
+    }
+
+    [Fact]
     public void The_body_is_the_batch_alone_without_envelope_or_derived_properties()
     {
         using var json = JsonDocument.Parse(Write(BatchSerialization.Route, EveryKindOfEvent()));
