@@ -133,7 +133,8 @@ public sealed class GlideConnector : IConnector
     {
         var to = message.Target.NativeId;
         var cliMid = message.IdempotencyKey;
-        var data = new GlideChatMessage(cliMid, 0, Interlocked.Increment(ref _dataSeq), _options.Uid, to, 1, message.Body.AsPlainText(), Context.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        var content = OutboundText.PlainOf(message.Body); // UTF-8 goes into the frame as it is
+        var data = new GlideChatMessage(cliMid, 0, Interlocked.Increment(ref _dataSeq), _options.Uid, to, 1, content.IsUtf8 ? null : content.ToString(), Context.Time.GetUtcNow().ToUnixTimeMilliseconds());
         OwnMessages.Add(cliMid);
         for (var attempt = 0; ; attempt++)
         {
@@ -160,7 +161,7 @@ public sealed class GlideConnector : IConnector
                 return SendResult.TimedOut("the business API did not answer the ticket request in time");
             }
 
-            var outcome = await SendOnceAsync(connection, action, to, ticket, data, message.EventId, written, cancellationToken).ConfigureAwait(false);
+            var outcome = await SendOnceAsync(connection, action, to, ticket, data, content, message.EventId, written, cancellationToken).ConfigureAwait(false);
             if (outcome.Result is { } final)
             {
                 return final;
@@ -189,14 +190,14 @@ public sealed class GlideConnector : IConnector
     }
 
     private async Task<(SendResult? Result, GlideSendOutcome Reply)> SendOnceAsync(
-        IFrameConnection connection, string action, string to, string ticket, GlideChatMessage data, Guid eventId, SendWritten? written, CancellationToken cancellationToken)
+        IFrameConnection connection, string action, string to, string ticket, GlideChatMessage data, OutboundText content, Guid eventId, SendWritten? written, CancellationToken cancellationToken)
     {
         var cliMid = data.CliMid!;
         var seq = NextSeq();
         using var frame = new PooledBufferWriter(512);
         try
         {
-            GlideEncoder.Send(frame, action, seq, to, ticket, data, OriginMarker.Key, OriginMarker.Format(eventId));
+            GlideEncoder.Send(frame, action, seq, to, ticket, data, content, OriginMarker.Key, OriginMarker.Format(eventId));
         }
         catch (ArgumentException ex)
         {

@@ -1,3 +1,4 @@
+using Bridge.Connectors.Abstractions;
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -90,11 +91,18 @@ public static class GlideEncoder
     }
 
     /// <summary>A client send: <c>message.chat</c> to a uid or <c>message.group</c> to a channel.</summary>
-    public static void Send(IBufferWriter<byte> output, string action, long seq, string to, string? ticket, GlideChatMessage data, string? extraKey = null, string? extraValue = null)
+    public static void Send(IBufferWriter<byte> output, string action, long seq, string to, string? ticket, GlideChatMessage data, string? extraKey = null, string? extraValue = null) =>
+        Send(output, action, seq, to, ticket, data, default, extraKey, extraValue);
+
+    /// <summary>
+    /// As above, with the content given as <paramref name="content"/> when that holds UTF-8 (written
+    /// as it is; <see cref="GlideChatMessage.Content"/> is then not read).
+    /// </summary>
+    public static void Send(IBufferWriter<byte> output, string action, long seq, string to, string? ticket, GlideChatMessage data, OutboundText content, string? extraKey, string? extraValue)
     {
         var w = Writer(output);
         Start(w, seq, action, null, to);
-        WriteChatForSend(w, data);
+        WriteChatForSend(w, data, content);
         End(w, ticket, extraKey, extraValue);
     }
 
@@ -332,7 +340,7 @@ public static class GlideEncoder
     }
 
     /// <summary>ChatMessage as the SDKs send it: every field present (mid 0 on a first send).</summary>
-    private static void WriteChatForSend(Utf8JsonWriter w, GlideChatMessage m)
+    private static void WriteChatForSend(Utf8JsonWriter w, GlideChatMessage m, OutboundText content)
     {
         w.WriteStartObject();
         w.WriteString("cliMid"u8, m.CliMid);
@@ -341,7 +349,15 @@ public static class GlideEncoder
         w.WriteString("from"u8, m.From);
         w.WriteString("to"u8, m.To);
         w.WriteNumber("type"u8, m.Type);
-        w.WriteString("content"u8, m.Content);
+        if (content.IsUtf8)
+        {
+            w.WriteString("content"u8, content.Utf8);
+        }
+        else
+        {
+            w.WriteString("content"u8, m.Content);
+        }
+
         w.WriteNumber("sendAt"u8, m.SendAt);
         w.WriteEndObject();
     }

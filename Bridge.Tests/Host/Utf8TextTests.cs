@@ -1,6 +1,7 @@
 using System.Text;
 using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ErlangGateway;
+using Bridge.Connectors.Glide;
 using Bridge.Connectors.ProtobufIm;
 using Bridge.Connectors.Rtm;
 using Bridge.Contracts.V1;
@@ -10,7 +11,8 @@ namespace Bridge.Tests.Host;
 
 /// <summary>
 /// A text held as UTF-8 (<see cref="MessageBody.FromUtf8"/>) is the same body as the text held as
-/// a string, is formatted to the same text, and goes into every frame as the same bytes.
+/// a string, is formatted to the same text, and goes into every frame as the same bytes (xnest
+/// sends the string: it matches a post's echo by its text).
 /// </summary>
 public class Utf8TextTests
 {
@@ -129,6 +131,27 @@ public class Utf8TextTests
         using var expected = RtmQuests.Send(2, RtmConversationType.Room, 7, 11, 30, Text, "{}");
         using var quest = RtmQuests.Send(2, RtmConversationType.Room, 7, 11, 30, OutboundText.PlainOf(Utf8Body(Text)), "{}");
         Assert.Equal(expected.ToArray(), quest.ToArray());
+    }
+
+    [Fact]
+    public void Glide_writes_the_same_send_frame_from_utf8()
+    {
+        var withText = new GlideChatMessage("8F0C", 0, 3, "1001", "1002", 1, Text, 1720000000123);
+        using var expected = new PooledBufferWriter();
+        GlideEncoder.Send(expected, GlideActions.Chat, 7, "1002", "ticket", withText, "bridgeOrigin", "0123456789abcdef");
+
+        using var frame = new PooledBufferWriter();
+        GlideEncoder.Send(frame, GlideActions.Chat, 7, "1002", "ticket", withText with { Content = null }, OutboundText.PlainOf(Utf8Body(Text)), "bridgeOrigin", "0123456789abcdef");
+
+        Assert.Equal(expected.WrittenSpan.ToArray(), frame.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void No_outbound_text_is_not_utf8_and_is_empty()
+    {
+        OutboundText none = default;
+        Assert.False(none.IsUtf8);
+        Assert.Equal((0, string.Empty), (none.ByteCount, none.ToString()));
     }
 
     private static byte[] Frame(ImSendRequest request)
