@@ -50,11 +50,11 @@ public static class ImMessageMapper
         var messageId = message.MessageId.ToString(); // made once: the event id's input and the native id
         var body = message.MessageType switch
         {
-            ImageType => MessageBody.Media(BodyKind.Image, content),
-            VoiceType => MessageBody.Media(BodyKind.Audio, content),
-            VideoType => MessageBody.Media(BodyKind.Video, content),
-            FileType => MessageBody.Media(BodyKind.File, content),
-            _ => MessageBody.FromText(content),
+            ImageType => MessageBody.Media(BodyKind.Image, content.ToString()),
+            VoiceType => MessageBody.Media(BodyKind.Audio, content.ToString()),
+            VideoType => MessageBody.Media(BodyKind.Video, content.ToString()),
+            FileType => MessageBody.Media(BodyKind.File, content.ToString()),
+            _ => content.TextBody(),
         };
         var sentMs = message.SendTime > 0 ? message.SendTime : message.ServerTime;
         var sentAt = sentMs > 0 && sentMs < 253_402_300_800_000 ? DateTimeOffset.FromUnixTimeMilliseconds(sentMs) : receivedAt;

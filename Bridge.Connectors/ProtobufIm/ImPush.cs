@@ -1,4 +1,3 @@
-using System.Text;
 using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ProtobufIm.Wire;
 
@@ -6,7 +5,7 @@ namespace Bridge.Connectors.ProtobufIm;
 
 /// <summary>
 /// A received message as the inbound pipeline needs it: the fields of a <c>PushMessage</c>, with
-/// the content already decoded to text (invalid UTF-8 as U+FFFD) and of <c>extra</c> only the
+/// the content as its UTF-8 (invalid UTF-8 decoded to text with U+FFFD, see <see cref="ImContent"/>) and of <c>extra</c> only the
 /// origin marker. A value: a live push decodes straight into it from the frame, its own ids as
 /// values (<see cref="ImWireId"/>: no string until the event is built).
 /// </summary>
@@ -18,14 +17,12 @@ public readonly record struct ImPush(
     string ReceiverId,
     string GroupId,
     int MessageType,
-    string Content,
+    ImContent Content,
     long SendTime,
     long ServerTime,
     long Seq,
     string? Origin)
 {
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
-
     /// <summary>A message parsed by the generated code (sync pages).</summary>
     public static ImPush From(PushMessage message) => new(
         ImWireId.From(message.MessageId),
@@ -35,7 +32,7 @@ public readonly record struct ImPush(
         message.ReceiverId,
         message.GroupId,
         message.MessageType,
-        Utf8.GetString(message.Content.Span),
+        ImContent.From(message.Content.Span),
         message.SendTime,
         message.ServerTime,
         message.Seq,

@@ -35,7 +35,8 @@ public static class ImPushDecoder
         push = default;
         ImWireId messageId = default, clientMsgId = default;
         string conversationId = string.Empty;
-        string senderId = string.Empty, receiverId = string.Empty, groupId = string.Empty, content = string.Empty;
+        string senderId = string.Empty, receiverId = string.Empty, groupId = string.Empty;
+        ImContent content = default;
         string? origin = null;
         int messageType = 0;
         long sendTime = 0, serverTime = 0, seq = 0;
@@ -58,7 +59,7 @@ public static class ImPushDecoder
                 case ReceiverIdTag: receiverId = Text(bytes, cache); break;
                 case GroupIdTag: groupId = Text(bytes, cache); break;
                 case MessageTypeTag: messageType = (int)value; break;
-                case ContentTag: content = Text(bytes, null); break;
+                case ContentTag: content = ImContent.From(bytes); break;
                 case SendTimeTag: sendTime = (long)value; break;
                 case ServerTimeTag: serverTime = (long)value; break;
                 case SeqTag: seq = (long)value; break;

@@ -3,9 +3,11 @@ using Bridge.Connectors.Abstractions;
 using Bridge.Connectors.ErlangGateway;
 using Bridge.Connectors.Glide;
 using Bridge.Connectors.ProtobufIm;
+using Bridge.Connectors.ProtobufIm.Wire;
 using Bridge.Connectors.Rtm;
 using Bridge.Contracts.V1;
 using Bridge.Host.Routing;
+using Google.Protobuf;
 
 namespace Bridge.Tests.Host;
 
@@ -144,6 +146,33 @@ public class Utf8TextTests
         GlideEncoder.Send(frame, GlideActions.Chat, 7, "1002", "ticket", withText with { Content = null }, OutboundText.PlainOf(Utf8Body(Text)), "bridgeOrigin", "0123456789abcdef");
 
         Assert.Equal(expected.WrittenSpan.ToArray(), frame.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void Protobuf_im_keeps_a_pushed_text_as_utf8_and_reads_invalid_utf8_and_media_as_before()
+    {
+        static MessagePosted Posted(int type, byte[] content)
+        {
+            var message = new PushMessage { MessageId = "m-1", ClientMsgId = "c-1", ConversationId = "group_3001", SenderId = "u1", GroupId = "3001", MessageType = type, Content = ByteString.CopyFrom(content), Seq = 5 };
+            ReadOnlyMemory<byte> frame = ImCodec.Encode(CommandType.CmdPushMsg, 77, message, 1795308569090);
+            Assert.True(ImCodec.TryDecode(frame, 1 << 20, out var envelope, out _));
+            Assert.True(ImPushDecoder.TryDecode(envelope.Body.Span, null, out var push, out _));
+            Assert.Equal(ImPush.From(message), push);
+            return ImMessageMapper.ToPosted("pbim", push, "bridge", DateTimeOffset.UnixEpoch);
+        }
+
+        var text = Posted(ImMessageMapper.TextType, Encoding.UTF8.GetBytes(Text)).Body;
+        Assert.True(text.TryGetUtf8Text(out var utf8));
+        Assert.Equal(Encoding.UTF8.GetBytes(Text), utf8.ToArray());
+
+        var invalid = Posted(ImMessageMapper.TextType, [.. "a"u8, 0xC3, 0x28]).Body;
+        Assert.False(invalid.TryGetUtf8Text(out _));
+        Assert.Equal("a\uFFFD(", invalid.Text);
+
+        var image = Posted(ImMessageMapper.ImageType, Encoding.UTF8.GetBytes("http://x/y.png")).Body;
+        Assert.Equal((BodyKind.Image, "http://x/y.png"), (image.Kind, image.Url));
+        Assert.Equal(ImContent.From(Encoding.UTF8.GetBytes("é")), ImContent.From(Encoding.UTF8.GetBytes("é")));
+        Assert.NotEqual(ImContent.From(Encoding.UTF8.GetBytes("é")), ImContent.From(Encoding.UTF8.GetBytes("e")));
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class ImInboundPipelineTests
     }
 
     private static ImPush Push(long seq) =>
-        new(ImWireId.From($"m{seq}"), ImWireId.From($"c{seq}"), "paula:bridge", "paula", "bridge", string.Empty, 1, $"text {seq}", 1_700_000_000_000 + seq, 1_700_000_000_000 + seq, seq, null);
+        new(ImWireId.From($"m{seq}"), ImWireId.From($"c{seq}"), "paula:bridge", "paula", "bridge", string.Empty, 1, ImContent.From(System.Text.Encoding.UTF8.GetBytes($"text {seq}")), 1_700_000_000_000 + seq, 1_700_000_000_000 + seq, seq, null);
 
     private sealed class PipelineRig
     {
