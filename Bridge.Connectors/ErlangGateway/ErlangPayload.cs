@@ -270,7 +270,9 @@ public static class ErlangPayload
         var text = OutboundText.PlainOf(body);
         if (format == PayloadFormat.Text)
         {
-            return text.IsUtf8 ? text.Utf8.ToArray() : Encoding.UTF8.GetBytes(text.ToString());
+            var bytes = new byte[text.ByteCount];
+            text.WriteUtf8(bytes);
+            return bytes;
         }
 
         return Envelope(self, to, text, eventId);

@@ -149,10 +149,10 @@ internal sealed class MessageBodyJsonConverter : JsonConverter<MessageBody>
         }
 
         var type = typeof(MessageBody);
-        Required(text, hasText, "text", type);
-        return text is { } utf8
-            ? MessageBody.FromUtf8(Required(kind, hasKind, "kind", type), utf8, url, fileName, size)
-            : new MessageBody(Required(kind, hasKind, "kind", type), null, url, fileName, size);
+        var bodyKind = Required(kind, hasKind, "kind", type);
+        return Required(text, hasText, "text", type) is { } utf8
+            ? MessageBody.FromUtf8(bodyKind, utf8, url, fileName, size)
+            : new MessageBody(bodyKind, null, url, fileName, size);
     }
 
     public override void Write(Utf8JsonWriter writer, MessageBody value, JsonSerializerOptions options)
