@@ -58,6 +58,26 @@ public sealed class GlideCodecTests
     public void Tickets_match_the_vectors(string to, string expected) =>
         Assert.Equal(expected, GlideTickets.Compute("s3cr3t", "1001", to));
 
+    [Fact]
+    public async Task A_computed_ticket_is_kept_until_the_secret_changes()
+    {
+        var secret = "s3cr3t";
+        var source = new GlideTicketSource("1001", () => secret, api: null);
+        var first = await source.GetAsync("1002", CancellationToken.None);
+        Assert.Equal("937116764d1d428c8e47b0d8f985b1d543363f1d", first);
+        Assert.Same(first, await source.GetAsync("1002", CancellationToken.None));
+        Assert.Equal("0e92c6e7a96ade3034cdb6ec637b2293c2820381", await source.GetAsync("the_world_channel", CancellationToken.None));
+
+        secret = "rotated";
+        var rotated = await source.GetAsync("1002", CancellationToken.None);
+        Assert.Equal(GlideTickets.Compute("rotated", "1001", "1002"), rotated);
+        Assert.NotEqual(first, rotated);
+
+        source.Invalidate("1002");
+        Assert.NotSame(rotated, await source.GetAsync("1002", CancellationToken.None));
+        Assert.Equal(rotated, await source.GetAsync("1002", CancellationToken.None));
+    }
+
     [Theory]
     [InlineData("""{"ver":1,"action":"hello","data":{"temp_id":"tmp@6f1c0e2a-0000-4000-8000-000000000000","heartbeat_interval":30}}""")]
     [InlineData("""{"ver":1,"seq":1,"action":"notify.success","data":null}""")]
