@@ -98,20 +98,34 @@ internal static class StoreBenchmark
             $"  {label,-8} {messages / seconds,9:F0} msg/s  {seconds * 1e6 / messages,6:F1} µs/msg  batch p50 {Quantile(batchMs, 0.5),5:F1} p99 {Quantile(batchMs, 0.99),5:F1} max {batchMs[^1],6:F1} ms  file +{grown / (double)messages,5:F0} B/msg (now {FileBytes(path) / 1e6:F1} MB)"));
     }
 
-    /// <summary>One retention sweep that finds nothing to remove: what each sweep costs the relay (its 256 slices hold the store's lock in turn).</summary>
+    /// <summary>
+    /// One retention sweep that finds nothing to remove: what each sweep costs the relay (its 256
+    /// slices hold the store's lock in turn). A sweep first merges the rows the log still holds (in
+    /// the merge's own short slices), so the first slice is reported apart with that merge.
+    /// </summary>
     private static async Task SweepAsync(SqliteBridgeStore store)
     {
+        var unmerged = store.Unmerged;
         var longest = 0.0;
+        var first = 0.0;
         var clock = Stopwatch.StartNew();
         for (var slice = 0; slice <= byte.MaxValue; slice++)
         {
             var started = clock.Elapsed;
             await store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-1), (byte)slice, CancellationToken.None);
-            longest = Math.Max(longest, (clock.Elapsed - started).TotalMilliseconds);
+            var took = (clock.Elapsed - started).TotalMilliseconds;
+            if (slice == 0)
+            {
+                first = took;
+            }
+            else
+            {
+                longest = Math.Max(longest, took);
+            }
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  retention sweep (nothing old): {clock.Elapsed.TotalMilliseconds:F0} ms for 256 slices, the longest {longest:F1} ms"));
+            $"  retention sweep (nothing old): {clock.Elapsed.TotalMilliseconds:F0} ms for 256 slices; the first {first:F1} ms (with merging the {unmerged} rows the log held), the longest of the others {longest:F1} ms"));
     }
 
     private static double Quantile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
