@@ -31,7 +31,7 @@ public sealed record BusConfig(
     TimeSpan RecoveryWindow,
     TimeSpan SendTimeout,
     int MaxBatch = 100,
-    int MaxBatchBytes = 1 << 20,
+    int MaxBatchBytes = 2 << 20,
     int DeliveryConcurrency = 2);
 
 public sealed record RabbitMqConfig(string Host, int Port, string VirtualHost, string Username, Secret Password, bool UseSsl)

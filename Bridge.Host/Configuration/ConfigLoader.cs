@@ -122,7 +122,7 @@ public static partial class ConfigLoader
             r.Duration("recoveryWindow", TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(45), TimeSpan.FromHours(1)),
             r.Duration("sendTimeout", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
             r.Int32("maxBatch", 100, 1, 1000),
-            r.Int32("maxBatchBytes", 1 << 20, 4096, 64 << 20),
+            r.Int32("maxBatchBytes", 2 << 20, 4096, 64 << 20),
             r.Int32("deliveryConcurrency", 2, 1, 16));
         r.ReportUnknownKeys();
         return bus;
