@@ -11,7 +11,7 @@ namespace Bridge.Host.Bus;
 /// conversation. So a slow or down backend holds only its own queues, and one conversation never
 /// overtakes itself.
 /// </summary>
-public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan? sendTimeout = null, int maxBatch = 100, long maxBatchBytes = 1 << 20)
+public sealed class BusTopology(string prefix, int routePartitions, int deliveryPartitions, TimeSpan sendTimeout, int maxBatch, long maxBatchBytes)
 {
     /// <summary>The most events one broker message (a <c>RouteBatch</c> or <c>DeliveryBatch</c>) carries.</summary>
     public int MaxBatch => maxBatch;
@@ -20,7 +20,7 @@ public sealed class BusTopology(string prefix, int routePartitions, int delivery
     public long MaxBatchBytes => maxBatchBytes;
 
     /// <summary>How long one send may wait for the broker's confirm before it is given up (and redelivered later).</summary>
-    public TimeSpan SendTimeout { get; } = sendTimeout ?? TimeSpan.FromSeconds(30);
+    public TimeSpan SendTimeout => sendTimeout;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri?[]> _deliverQueues = new(StringComparer.Ordinal);
 

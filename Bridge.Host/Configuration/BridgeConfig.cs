@@ -30,9 +30,9 @@ public sealed record BusConfig(
     string QueuePrefix,
     TimeSpan RecoveryWindow,
     TimeSpan SendTimeout,
-    int MaxBatch = 100,
-    int MaxBatchBytes = 2 << 20,
-    int DeliveryConcurrency = 2);
+    int MaxBatch,
+    int MaxBatchBytes,
+    int DeliveryConcurrency);
 
 public sealed record RabbitMqConfig(string Host, int Port, string VirtualHost, string Username, Secret Password, bool UseSsl)
 {
