@@ -3,12 +3,6 @@ using System.Text.Json;
 using Bridge.Host.Configuration;
 using Bridge.Host.Connectors;
 using MassTransit;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -16,39 +10,32 @@ namespace Bridge.Host.Health;
 
 /// <summary>
 /// <c>/healthz</c> (the process is up) and <c>/readyz</c> (the bus is healthy and every connector
-/// is connected; 503 with the details otherwise) on a small Kestrel server, bound to 127.0.0.1 by default.
+/// is connected; 503 with the details otherwise) over HTTP/1.1 (<see cref="ProbeHttpServer"/>),
+/// bound to 127.0.0.1 by default.
 /// </summary>
 public sealed partial class HealthServer(HealthConfig config, IBusControl bus, ConnectorRegistry registry, ILogger<HealthServer> logger) : IHostedService, IAsyncDisposable
 {
-    private WebApplication? _app;
+    private static readonly ProbeResponse Alive = ProbeResponse.Text(200, "ok\n");
+    private static readonly ProbeResponse NotFound = ProbeResponse.Text(404, "not found: the endpoints are /healthz and /readyz\n");
+
+    private ProbeHttpServer? _server;
 
     /// <summary>The bound port once started (useful with port 0).</summary>
     public int Port { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         if (!config.Enabled)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        // The empty builder: no configuration files, so no file watcher on the working directory
-        // (where the SQLite store may live and change thousands of times a second), and no logging.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddRoutingCore();
         var address = config.Bind == "localhost" ? IPAddress.Loopback : IPAddress.Parse(config.Bind);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(address, config.Port));
-        var app = builder.Build();
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () =>
-        {
-            var report = Readiness();
-            return Results.Text(JsonSerializer.Serialize(report, ReportJson.Default.ReadinessReport), "application/json", statusCode: report.Ready ? 200 : 503);
-        });
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
-        _app = app;
+        var server = new ProbeHttpServer(address, config.Port, Answer, logger);
+        Port = server.Start();
+        _server = server;
         Listening(logger, config.Bind, Port);
+        return Task.CompletedTask;
     }
 
     public ReadinessReport Readiness()
@@ -61,15 +48,27 @@ public sealed partial class HealthServer(HealthConfig config, IBusControl bus, C
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        var app = Interlocked.Exchange(ref _app, null);
-        if (app is not null)
+        if (Interlocked.Exchange(ref _server, null) is { } server)
         {
-            await app.StopAsync(cancellationToken).ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await server.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private ProbeResponse Answer(string path)
+    {
+        switch (path)
+        {
+            case "/healthz":
+                return Alive;
+            case "/readyz":
+                var report = Readiness();
+                return new ProbeResponse(report.Ready ? 200 : 503, "application/json", JsonSerializer.SerializeToUtf8Bytes(report, ReportJson.Default.ReadinessReport));
+            default:
+                return NotFound;
+        }
+    }
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Health endpoints on http://{Bind}:{Port}/healthz and /readyz")]
     private static partial void Listening(ILogger logger, string bind, int port);
