@@ -133,7 +133,7 @@ internal sealed partial class ProbeHttpServer(IPAddress address, int port, Func<
                 return;
             }
 
-            var request = length < 0 ? new ProbeRequest(string.Empty, string.Empty, 431) : ProbeRequest.Parse(buffer.AsSpan(0, length));
+            var request = length < 0 ? ProbeRequest.HeadTooLarge : ProbeRequest.Parse(buffer.AsSpan(0, length));
             var response = !request.IsValid ? ProbeResponse.Text(request.ErrorStatus, ReasonPhrase(request.ErrorStatus).ToLowerInvariant() + "\n")
                 : request.Method is "GET" or "HEAD" ? answer(request.Path)
                 : MethodNotAllowed;

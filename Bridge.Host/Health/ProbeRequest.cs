@@ -10,6 +10,9 @@ internal readonly record struct ProbeRequest(string Method, string Path, int Err
 
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
 
+    /// <summary>A head that outgrew <see cref="MaxHeadBytes"/> before its blank line.</summary>
+    public static readonly ProbeRequest HeadTooLarge = Error(431);
+
     public bool IsValid => ErrorStatus == 0;
 
     /// <summary>Where the head ends (after its blank line) in what was read so far, or -1 when it has not ended yet.</summary>
