@@ -12,6 +12,7 @@ internal static class CodecBenchmarks
         typeof(GlideCodecBenchmarks),
         typeof(ErlangGatewayCodecBenchmarks),
         typeof(ProtobufImCodecBenchmarks),
+        typeof(Transport.PendingRequestsBenchmarks),
     ];
 
     /// <summary>Runs all codec benchmarks (or those <c>--filter</c> selects); a <c>--job</c> option replaces the short default job.</summary>
