@@ -133,7 +133,7 @@ public sealed class PendingRequests<TKey, TValue>
                     _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Request)state!).Cancel(token), this);
                 }
 
-                if (!_settled)
+                if (!_settled && timeout != Timeout.InfiniteTimeSpan)
                 {
                     owner._deadlines.Add(this, timeout);
                 }

@@ -170,4 +170,17 @@ public class PendingRequestsTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => alone.WaitAsync(Wait));
         Assert.False(watching.IsCompleted);
     }
+
+    [Fact]
+    public async Task An_infinite_timeout_waits_until_answered()
+    {
+        var pending = new PendingRequests<int, string>();
+        var waiting = pending.WaitAsync(6, pending.Register(6, out _), Timeout.InfiniteTimeSpan, CancellationToken.None);
+        await Task.Delay(100);
+
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, pending.Watched);
+        Assert.True(pending.TryComplete(6, "at last"));
+        Assert.Equal("at last", await waiting);
+    }
 }
