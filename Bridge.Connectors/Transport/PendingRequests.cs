@@ -97,7 +97,7 @@ public sealed class PendingRequests<TKey, TValue>
     {
         if (_pending.TryGetValue(key, out var request) && request.Task == answer)
         {
-            _pending.TryRemove(new KeyValuePair<TKey, Request>(key, request));
+            request.Forget();
         }
     }
 
@@ -182,7 +182,7 @@ public sealed class PendingRequests<TKey, TValue>
         }
 
         /// <summary>Forgets the key only while it still holds this request.</summary>
-        private void Forget() => owner._pending.TryRemove(new KeyValuePair<TKey, Request>(key, this));
+        public void Forget() => owner._pending.TryRemove(new KeyValuePair<TKey, Request>(key, this));
     }
 }
 
