@@ -55,6 +55,9 @@ public sealed class BenchSettings
 
     public string? Only { get; set; }
 
+    /// <summary>Runs of each scenario (and of the baseline); the table shows the median run, the runs are listed below it.</summary>
+    public int Repeat { get; set; } = 1;
+
     /// <summary>The bridge's SQLite file; default a fresh file per scenario. <c>:memory:</c> takes the disk out, for diagnosis.</summary>
     public string? StorePath { get; set; }
 
@@ -75,6 +78,8 @@ public sealed class BenchSettings
                                  time to go idle, so its JIT has compiled the hot paths (default 4000; 0 skips)
           --quick | --full       scenario set: quick (default, < 5 min) or the full scaling matrix
           --only TEXT            run only scenarios whose label contains TEXT (the baseline always runs)
+          --repeat N             run each scenario and the baseline N times; the table shows each one's median
+                                 run by saturation throughput, every run's figures are listed below it (default 1)
           --store-path PATH      the bridge's SQLite file (default: a fresh one per scenario; :memory: for diagnosis)
           --outcome-events X     the bridge's delivery.outcomeEvents (all, failures, none) in every scenario
           --bus KEY=VALUE        extra bus setting for the bridge, e.g. --bus prefetch=128 (repeatable)
@@ -108,6 +113,14 @@ public sealed class BenchSettings
                 case "--full": s.Matrix = "full"; break;
                 case "--baseline-only": s.Matrix = "baseline"; break;
                 case "--only": s.Only = Next(); break;
+                case "--repeat":
+                    s.Repeat = Int(Next());
+                    if (s.Repeat is < 1 or > 20)
+                    {
+                        throw new ArgumentException("--repeat takes 1 to 20");
+                    }
+
+                    break;
                 case "--store-path": s.StorePath = Next(); break;
                 case "--bridge-log": s.BridgeLogDirectory = Next(); break;
                 case "--outcome-events": s.OutcomeEvents = Next(); break;

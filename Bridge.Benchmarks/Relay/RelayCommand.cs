@@ -46,13 +46,17 @@ public static class RelayCommand
         var results = new List<RelayResult>();
         foreach (var payload in baselinePayloads.Where(p => specs.Any(s => s.Payload == p) || settings.Matrix == "baseline"))
         {
-            results.Add(await new RawBrokerBaseline(settings, payload, log).RunAsync(cts.Token).ConfigureAwait(false));
+            results.Add(await RelayResult.RepeatAsync(settings.Repeat, _ => new RawBrokerBaseline(settings, payload, log).RunAsync(cts.Token)).ConfigureAwait(false));
         }
 
         foreach (var spec in settings.Matrix == "baseline" ? [] : specs)
         {
-            log.WriteLine($"- {spec.Label} ({clock.Elapsed:mm\\:ss})");
-            results.Add(await new RelayScenario(spec, settings, log).RunAsync(cts.Token).ConfigureAwait(false));
+            results.Add(await RelayResult.RepeatAsync(settings.Repeat, run =>
+            {
+                var times = settings.Repeat > 1 ? $", run {run + 1} of {settings.Repeat}" : "";
+                log.WriteLine($"- {spec.Label} ({clock.Elapsed:mm\\:ss}{times})");
+                return new RelayScenario(spec, settings, log).RunAsync(cts.Token);
+            }).ConfigureAwait(false));
         }
 
         log.WriteLine();

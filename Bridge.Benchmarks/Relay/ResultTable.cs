@@ -33,7 +33,32 @@ public static class ResultTable
                 $"| {label} | {connectors} | {rooms} | {RawBrokerBaseline.Size(r.Spec.Payload)} | {s.DeliveriesPerSecond:0} | {ratio} | {F(s.P50)} / {F(s.P99)} |{paced} {cpu} | {r.Cpu?.ToString() ?? "—"} | {rss} | {lost} / {dup} |");
         }
 
+        var repeated = results.Where(r => r.Runs.Count > 1).ToList();
+        if (repeated.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Each row is the median of its runs by saturation throughput; every run (saturation msg/s, bridge CPU µs / delivery, peak RSS MB), in the order they ran:");
+            sb.AppendLine();
+            foreach (var r in repeated)
+            {
+                var runs = string.Join(", ", r.Runs.Select(Run));
+                sb.AppendLine(CultureInfo.InvariantCulture, $"- {r.Spec.Label}: {runs}");
+            }
+        }
+
         return sb.ToString();
+    }
+
+    private static string Run(RelayResult run)
+    {
+        if (run.Error is not null)
+        {
+            return "failed";
+        }
+
+        var cpu = run.CpuMicrosPerDelivery > 0 ? string.Create(CultureInfo.InvariantCulture, $" / {run.CpuMicrosPerDelivery:0} µs") : "";
+        var rss = run.Spec.Source == "raw" ? "" : $" / {Mb(run.PeakRssBytes)} MB";
+        return string.Create(CultureInfo.InvariantCulture, $"{run.Saturation.DeliveriesPerSecond:0}{cpu}{rss}");
     }
 
     private static string F(double ms) => double.IsNaN(ms) ? "—" : ms.ToString(ms < 10 ? "0.0" : "0", CultureInfo.InvariantCulture);
