@@ -11,7 +11,8 @@ internal interface IDeadlineSlot
 /// hundreds of requests in flight under load, each of which used to add and remove a timer). The
 /// timer runs only while a wait is watched, every sixteenth of the shortest timeout watched since it
 /// started (1 to 50 ms), so a wait ends at most that much after its deadline. Removing an answered
-/// wait is constant time: the last item takes its slot.
+/// wait is constant time: the last item takes its slot. Deadlines and the timer run on the given
+/// clock (the system's by default; a test's own clock moves them).
 /// </summary>
 internal sealed class DeadlineSweep<T>
     where T : class, IDeadlineSlot
@@ -20,21 +21,28 @@ internal sealed class DeadlineSweep<T>
 
     private readonly Lock _gate = new();
     private readonly Action<T> _expire;
-    private readonly Timer _timer;
+    private readonly TimeProvider _time;
+    private readonly long _origin;
+    private readonly ITimer _timer;
     private (T Item, long Deadline)[] _items = new (T, long)[16];
     private int _count;
 
     /// <summary>The timer's period while it runs; 0 while it is stopped.</summary>
     private long _tickMs;
 
-    public DeadlineSweep(Action<T> expire)
+    public DeadlineSweep(Action<T> expire, TimeProvider? time = null)
     {
         _expire = expire;
+        _time = time ?? TimeProvider.System;
+        _origin = _time.GetTimestamp();
         using (ExecutionContext.SuppressFlow())
         {
-            _timer = new Timer(static state => ((DeadlineSweep<T>)state!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
+            _timer = _time.CreateTimer(static state => ((DeadlineSweep<T>)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
+
+    /// <summary>Milliseconds on the sweep's clock since it was made.</summary>
+    private long NowMs => (long)_time.GetElapsedTime(_origin).TotalMilliseconds;
 
     /// <summary>Items watched (for tests).</summary>
     public int Count
@@ -61,11 +69,11 @@ internal sealed class DeadlineSweep<T>
             }
 
             item.DeadlineSlot = _count;
-            _items[_count++] = (item, Environment.TickCount64 + ms);
+            _items[_count++] = (item, NowMs + ms);
             if (_tickMs == 0 || tick < _tickMs)
             {
                 _tickMs = tick;
-                _timer.Change(tick, Timeout.Infinite);
+                _timer.Change(TimeSpan.FromMilliseconds(tick), Timeout.InfiniteTimeSpan);
             }
         }
     }
@@ -101,7 +109,7 @@ internal sealed class DeadlineSweep<T>
         List<T>? expired = null;
         lock (_gate)
         {
-            var now = Environment.TickCount64;
+            var now = NowMs;
 
             // Backwards: the item RemoveAt moves into a slot comes from the end, already looked at.
             for (var i = _count - 1; i >= 0; i--)
@@ -115,7 +123,7 @@ internal sealed class DeadlineSweep<T>
 
             if (_count > 0)
             {
-                _timer.Change(_tickMs, Timeout.Infinite);
+                _timer.Change(TimeSpan.FromMilliseconds(_tickMs), Timeout.InfiniteTimeSpan);
             }
             else
             {

@@ -1,21 +1,34 @@
+using Bridge.Connectors.Transport;
+
 namespace Bridge.Connectors.Xnest;
 
 /// <summary>
 /// Room sends waiting for their own <c>normal</c> echo, the only confirmation xnest gives. Matched
 /// by the exact text, first come first served (two sends of the same text are confirmed in order).
+/// A send's timeout is a deadline checked by the connection's one sweep (<see cref="DeadlineSweep{T}"/>
+/// on the room's clock), not a timer of its own; at the deadline the wait fails with a
+/// <see cref="TimeoutException"/> and leaves the list.
 /// </summary>
 internal sealed class XnestEchoWaiters
 {
-    private readonly Dictionary<string, LinkedList<TaskCompletionSource<string>>> _byText = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LinkedList<EchoWaiter>> _byText = new(StringComparer.Ordinal);
+    private readonly DeadlineSweep<EchoWaiter> _deadlines;
 
-    public TaskCompletionSource<string> Register(string text)
+    public XnestEchoWaiters(TimeProvider time) =>
+        _deadlines = new DeadlineSweep<EchoWaiter>(Expire, time);
+
+    /// <summary>Waits being timed (for tests).</summary>
+    internal int Timed => _deadlines.Count;
+
+    /// <summary>Queues a wait for this text's echo; its timeout starts with <see cref="Watch"/>.</summary>
+    public EchoWaiter Register(string text)
     {
-        var waiter = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = new EchoWaiter(text);
         lock (_byText)
         {
             if (!_byText.TryGetValue(text, out var list))
             {
-                _byText[text] = list = new LinkedList<TaskCompletionSource<string>>();
+                _byText[text] = list = new LinkedList<EchoWaiter>();
             }
 
             list.AddLast(waiter);
@@ -24,10 +37,19 @@ internal sealed class XnestEchoWaiters
         return waiter;
     }
 
+    /// <summary>Starts the wait's timeout (once its frame is written).</summary>
+    public void Watch(EchoWaiter waiter, TimeSpan timeout)
+    {
+        if (!waiter.Task.IsCompleted)
+        {
+            _deadlines.Add(waiter, timeout);
+        }
+    }
+
     /// <summary>Confirms the oldest send of this text with the echo's derived id; false when none waited.</summary>
     public bool Complete(string text, string nativeId)
     {
-        TaskCompletionSource<string>? waiter;
+        EchoWaiter? waiter;
         lock (_byText)
         {
             if (!_byText.TryGetValue(text, out var list) || list.First is null)
@@ -43,23 +65,26 @@ internal sealed class XnestEchoWaiters
             }
         }
 
+        _deadlines.Remove(waiter);
         return waiter.TrySetResult(nativeId);
     }
 
-    public void Remove(string text, TaskCompletionSource<string> waiter)
+    /// <summary>Forgets a wait (its send failed, or its caller gave up); a later echo of the text goes to the next.</summary>
+    public void Remove(EchoWaiter waiter)
     {
+        _deadlines.Remove(waiter);
         lock (_byText)
         {
-            if (_byText.TryGetValue(text, out var list) && list.Remove(waiter) && list.Count == 0)
+            if (_byText.TryGetValue(waiter.Text, out var list) && list.Remove(waiter) && list.Count == 0)
             {
-                _byText.Remove(text);
+                _byText.Remove(waiter.Text);
             }
         }
     }
 
     public void FailAll(Exception error)
     {
-        List<TaskCompletionSource<string>> all;
+        List<EchoWaiter> all;
         lock (_byText)
         {
             all = _byText.Values.SelectMany(l => l).ToList();
@@ -68,7 +93,22 @@ internal sealed class XnestEchoWaiters
 
         foreach (var waiter in all)
         {
+            _deadlines.Remove(waiter);
             waiter.TrySetException(error);
         }
     }
+
+    private void Expire(EchoWaiter waiter)
+    {
+        Remove(waiter);
+        waiter.TrySetException(new TimeoutException());
+    }
+}
+
+/// <summary>One send waiting for its echo: completes with the echo's derived id.</summary>
+internal sealed class EchoWaiter(string text) : TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously), IDeadlineSlot
+{
+    public string Text { get; } = text;
+
+    public int DeadlineSlot { get; set; } = -1;
 }

@@ -26,7 +26,7 @@ internal sealed class XnestRoomConnection
     private readonly IInboundSink _sink;
     private readonly XnestOptions _options;
     private readonly ConcurrentDictionary<string, string> _members = new(StringComparer.Ordinal);
-    private readonly XnestEchoWaiters _echoes = new();
+    private readonly XnestEchoWaiters _echoes;
     private readonly Channel<PipelineItem> _pipeline = Channel.CreateUnbounded<PipelineItem>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly SemaphoreSlim _slots;
     private readonly KeyValuePair<string, object?> _tag;
@@ -46,6 +46,7 @@ internal sealed class XnestRoomConnection
         _slots = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
         _tag = ConnectorDiagnostics.Tag(room.Connector);
         _lastCheckpoint = room.Time.GetTimestamp();
+        _echoes = new XnestEchoWaiters(room.Time);
     }
 
     /// <summary>The bridge's pid on this connection.</summary>
@@ -483,17 +484,22 @@ internal sealed class XnestRoomConnection
         var waiter = _echoes.Register(text);
         if (await TrySendAsync(text, cancellationToken).ConfigureAwait(false) is { } failed)
         {
-            _echoes.Remove(text, waiter);
+            _echoes.Remove(waiter);
             return failed;
         }
 
+        // A caller that gives up leaves the wait queued until its echo or its deadline: the echo of
+        // a written frame still comes, and must not confirm a later send of the same text.
+        _echoes.Watch(waiter, _options.SendTimeout);
         try
         {
-            return SendResult.Sent(await waiter.Task.WaitAsync(_options.SendTimeout, _room.Time, cancellationToken).ConfigureAwait(false));
+            using (cancellationToken.UnsafeRegister(static (w, token) => ((EchoWaiter)w!).TrySetCanceled(token), waiter))
+            {
+                return SendResult.Sent(await waiter.Task.ConfigureAwait(false));
+            }
         }
         catch (TimeoutException)
         {
-            _echoes.Remove(text, waiter);
             XnestLog.EchoTimeout(_room.Logger, _room.Connector, _room.Id, _options.SendTimeout.TotalSeconds);
             return SendResult.TimedOut($"no echo from room {_room.Id} within {_options.SendTimeout.TotalSeconds:0.###} s; the message may or may not have been posted");
         }
