@@ -21,6 +21,7 @@ public sealed class XnestConnector : IConnector
         Options = options;
         _time = context.Time;
         _status = ConnectorStatus.Initial(_time);
+        var echoDeadlines = XnestEchoWaiters.NewDeadlines(_time);
         foreach (var endpoint in context.Endpoints)
         {
             var room = endpoint.Kind switch
@@ -31,7 +32,7 @@ public sealed class XnestConnector : IConnector
             };
             if (room is not null && !_rooms.ContainsKey(room))
             {
-                var r = new XnestRoom(Name, room, options, context.Cursors, context.LoggerFactory, _time);
+                var r = new XnestRoom(Name, room, options, context.Cursors, context.LoggerFactory, _time, echoDeadlines);
                 r.Supervisor.StatusChanged += _ => UpdateStatus();
                 _rooms[room] = r;
             }

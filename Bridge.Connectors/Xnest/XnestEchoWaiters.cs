@@ -5,25 +5,27 @@ namespace Bridge.Connectors.Xnest;
 /// <summary>
 /// Room sends waiting for their own <c>normal</c> echo, the only confirmation xnest gives. Matched
 /// by the exact text, first come first served (two sends of the same text are confirmed in order).
-/// A send's timeout is a deadline checked by the connection's one sweep (<see cref="DeadlineSweep{T}"/>
-/// on the room's clock), not a timer of its own; at the deadline the wait fails with a
+/// A send's timeout is a deadline on a sweep the connector's rooms share (<see cref="DeadlineSweep{T}"/>
+/// on the connector's clock: one timer for a thousand rooms, where a sweep per room would tick a
+/// thousand times as often), not a timer of its own; at the deadline the wait fails with a
 /// <see cref="TimeoutException"/> and leaves the list.
 /// </summary>
-internal sealed class XnestEchoWaiters
+internal sealed class XnestEchoWaiters(DeadlineSweep<EchoWaiter> deadlines)
 {
     private readonly Dictionary<string, LinkedList<EchoWaiter>> _byText = new(StringComparer.Ordinal);
-    private readonly DeadlineSweep<EchoWaiter> _deadlines;
+    private readonly DeadlineSweep<EchoWaiter> _deadlines = deadlines;
 
-    public XnestEchoWaiters(TimeProvider time) =>
-        _deadlines = new DeadlineSweep<EchoWaiter>(Expire, time);
+    /// <summary>A sweep for the echo waits of a connector's rooms.</summary>
+    public static DeadlineSweep<EchoWaiter> NewDeadlines(TimeProvider time) =>
+        new(static waiter => waiter.Expire(), time);
 
-    /// <summary>Waits being timed (for tests).</summary>
+    /// <summary>Waits being timed on the sweep (of every room sharing it; for tests).</summary>
     internal int Timed => _deadlines.Count;
 
     /// <summary>Queues a wait for this text's echo; its timeout starts with <see cref="Watch"/>.</summary>
     public EchoWaiter Register(string text)
     {
-        var waiter = new EchoWaiter(text);
+        var waiter = new EchoWaiter(text, this);
         lock (_byText)
         {
             if (!_byText.TryGetValue(text, out var list))
@@ -98,17 +100,19 @@ internal sealed class XnestEchoWaiters
         }
     }
 
-    private void Expire(EchoWaiter waiter)
-    {
-        Remove(waiter);
-        waiter.TrySetException(new TimeoutException());
-    }
 }
 
 /// <summary>One send waiting for its echo: completes with the echo's derived id.</summary>
-internal sealed class EchoWaiter(string text) : TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously), IDeadlineSlot
+internal sealed class EchoWaiter(string text, XnestEchoWaiters owner) : TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously), IDeadlineSlot
 {
     public string Text { get; } = text;
 
     public int DeadlineSlot { get; set; } = -1;
+
+    /// <summary>The deadline passed: the wait leaves its room's list and fails.</summary>
+    public void Expire()
+    {
+        owner.Remove(this);
+        TrySetException(new TimeoutException());
+    }
 }

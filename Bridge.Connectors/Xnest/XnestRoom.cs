@@ -18,9 +18,10 @@ internal sealed class XnestRoom : ISessionHandler
     private bool _loaded;
     private XnestRoomConnection? _live;
 
-    public XnestRoom(string connector, string id, XnestOptions options, ICursorStore cursors, ILoggerFactory loggers, TimeProvider time)
+    public XnestRoom(string connector, string id, XnestOptions options, ICursorStore cursors, ILoggerFactory loggers, TimeProvider time, DeadlineSweep<EchoWaiter> echoDeadlines)
     {
         Connector = connector;
+        EchoDeadlines = echoDeadlines;
         Id = id;
         Options = options;
         _cursors = cursors;
@@ -60,6 +61,9 @@ internal sealed class XnestRoom : ISessionHandler
     public ILogger Logger { get; }
 
     public TimeProvider Time { get; }
+
+    /// <summary>The deadlines of room sends waiting for their echo, shared by the connector's rooms.</summary>
+    public DeadlineSweep<EchoWaiter> EchoDeadlines { get; }
 
     /// <summary>Decoded values that repeat across frames (pids, the room name, send times).</summary>
     public Utf8StringCache Strings { get; } = new(128);

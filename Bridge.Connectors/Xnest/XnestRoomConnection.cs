@@ -46,7 +46,7 @@ internal sealed class XnestRoomConnection
         _slots = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
         _tag = ConnectorDiagnostics.Tag(room.Connector);
         _lastCheckpoint = room.Time.GetTimestamp();
-        _echoes = new XnestEchoWaiters(room.Time);
+        _echoes = new XnestEchoWaiters(room.EchoDeadlines);
     }
 
     /// <summary>The bridge's pid on this connection.</summary>

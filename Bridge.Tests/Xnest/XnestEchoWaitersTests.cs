@@ -10,7 +10,7 @@ public class XnestEchoWaitersTests
     [Fact]
     public async Task An_echo_confirms_the_oldest_send_of_its_text_and_stops_its_deadline()
     {
-        var waiters = new XnestEchoWaiters(TimeProvider.System);
+        var waiters = new XnestEchoWaiters(XnestEchoWaiters.NewDeadlines(TimeProvider.System));
         var (first, second) = SentTwice(waiters, "hello", "hello");
         Assert.Equal(2, waiters.Timed);
 
@@ -29,7 +29,7 @@ public class XnestEchoWaitersTests
     public async Task A_send_without_its_echo_fails_at_its_deadline_on_the_rooms_clock_and_leaves_the_queue()
     {
         var clock = new ManualTimestamps();
-        var waiters = new XnestEchoWaiters(clock);
+        var waiters = new XnestEchoWaiters(XnestEchoWaiters.NewDeadlines(clock));
         var waiter = waiters.Register("lost");
         waiters.Watch(waiter, TimeSpan.FromMilliseconds(100));
 
@@ -44,9 +44,28 @@ public class XnestEchoWaitersTests
     }
 
     [Fact]
+    public async Task Rooms_sharing_one_sweep_each_lose_only_their_own_wait_at_its_deadline()
+    {
+        var deadlines = XnestEchoWaiters.NewDeadlines(TimeProvider.System);
+        var roomA = new XnestEchoWaiters(deadlines);
+        var roomB = new XnestEchoWaiters(deadlines);
+        var quick = roomA.Register("text");
+        var slow = roomB.Register("text");
+        roomA.Watch(quick, TimeSpan.FromMilliseconds(50));
+        roomB.Watch(slow, Wait);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => quick.Task.WaitAsync(Wait));
+        Assert.Equal(1, deadlines.Count);
+        Assert.False(roomA.Complete("text", "late"));
+        Assert.True(roomB.Complete("text", "n1"));
+        Assert.Equal("n1", await slow.Task.WaitAsync(Wait));
+        Assert.Equal(0, deadlines.Count);
+    }
+
+    [Fact]
     public async Task A_send_whose_caller_gave_up_still_takes_its_own_echo_so_the_next_send_of_that_text_gets_the_next()
     {
-        var waiters = new XnestEchoWaiters(TimeProvider.System);
+        var waiters = new XnestEchoWaiters(XnestEchoWaiters.NewDeadlines(TimeProvider.System));
         var (abandoned, next) = SentTwice(waiters, "same", "same");
         abandoned.TrySetCanceled();
 
@@ -60,7 +79,7 @@ public class XnestEchoWaitersTests
     [Fact]
     public async Task A_lost_connection_fails_every_send_still_waiting_and_clears_the_deadlines()
     {
-        var waiters = new XnestEchoWaiters(TimeProvider.System);
+        var waiters = new XnestEchoWaiters(XnestEchoWaiters.NewDeadlines(TimeProvider.System));
         var (a, b) = SentTwice(waiters, "a", "b");
 
         waiters.FailAll(new InvalidOperationException("gone"));
@@ -74,7 +93,7 @@ public class XnestEchoWaitersTests
     [Fact]
     public void A_send_removed_before_its_frame_went_out_is_never_timed_and_its_text_is_free()
     {
-        var waiters = new XnestEchoWaiters(TimeProvider.System);
+        var waiters = new XnestEchoWaiters(XnestEchoWaiters.NewDeadlines(TimeProvider.System));
         var failed = waiters.Register("x");
         waiters.Remove(failed);
 
