@@ -23,9 +23,16 @@ internal sealed class GroupCommit<T>(Func<IReadOnlyList<T>, Task> flush, int max
 
     public int MaxBatch => maxBatch;
 
-    public Task Add(T item)
+    /// <summary>Adds an item; the task completes once its flush did.</summary>
+    public Task Add(T item) => Add(item, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>
+    /// Adds an item whose flush completes (or faults) <paramref name="done"/>: the caller's own
+    /// completion, so that one object can also stand for the item elsewhere. It should run its
+    /// continuations asynchronously, as the default one does.
+    /// </summary>
+    public Task Add(T item, TaskCompletionSource done)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool start;
         lock (_gate)
         {

@@ -83,7 +83,7 @@ public sealed partial class DeliveryConsumer(
             {
                 if (!conversations.TryGetValue(item.Item1.Target, out var list))
                 {
-                    conversations[item.Item1.Target] = list = [];
+                    conversations[item.Item1.Target] = list = new(1);
                 }
 
                 list.Add(item);
@@ -163,7 +163,8 @@ public sealed partial class DeliveryConsumer(
             return null;
         }
 
-        await earlier.ConfigureAwait(false);
+        // Settled, or its record failed: either way the id map now says what got through.
+        await earlier.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return await store.FindNativeAsync(d.EventId, d.Target, run.Context.CancellationToken).ConfigureAwait(false);
     }
 
@@ -250,7 +251,7 @@ public sealed partial class DeliveryConsumer(
             return new(await DeadLetterAsync(context, d, outcome).ConfigureAwait(false), null);
         }
 
-        var record = recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId));
+        var record = recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId), run.Admission?.SettleOnRecord(d.EventId, d.Target));
         var now = time.GetUtcNow();
         var latency = Math.Max(0, (now - d.IngestedAt).TotalMilliseconds);
         var tags = new TagList { { "route", d.Route }, { "target", d.Target.Connector } };
@@ -335,14 +336,11 @@ public sealed partial class DeliveryConsumer(
                 return;
             }
 
+            // The record settles the instruction itself (it was made on the admission's
+            // completion, see SettleOnRecord), or an earlier copy's record does.
             lock (_records)
             {
                 _records.Add(record);
-            }
-
-            if (admission is { } a)
-            {
-                record.ContinueWith(_ => a.Settled(d.EventId, d.Target), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
     }

@@ -175,7 +175,7 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
     {
         private readonly DeliveryOrder _order;
         private readonly Dictionary<EndpointRef, Turn> _turns;
-        private readonly Dictionary<(Guid, EndpointRef), TaskCompletionSource> _settles;
+        private readonly Dictionary<(Guid, EndpointRef), Settle> _settles;
         private readonly Dictionary<(Guid, EndpointRef), Task> _recheck = [];
 
         /// <summary>Under the order's lock.</summary>
@@ -183,7 +183,7 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
         {
             _order = order;
             _turns = new Dictionary<EndpointRef, Turn>(deliveries.Count);
-            _settles = new Dictionary<(Guid, EndpointRef), TaskCompletionSource>(deliveries.Count);
+            _settles = new Dictionary<(Guid, EndpointRef), Settle>(deliveries.Count);
             AfterGap = afterGap;
             foreach (var d in deliveries)
             {
@@ -205,7 +205,7 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
                     _recheck[key] = earlier;
                 }
 
-                var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var settled = new Settle();
                 _settles[key] = settled;
                 order._unsettled[key] = settled.Task;
             }
@@ -237,8 +237,25 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
         {
             if (_settles.TryGetValue((eventId, target), out var settled))
             {
-                Complete(_order._unsettled, (eventId, target), settled);
+                settled.TrySetResult();
             }
+        }
+
+        /// <summary>
+        /// The completion that settles this instruction, for its id-map record to complete once the
+        /// record is in (written or failed): the record's own completion, so settling costs nothing
+        /// more. Null when it was handed out already (a second copy of the instruction in this
+        /// batch, whose first copy settles it) or the instruction is settled.
+        /// </summary>
+        public TaskCompletionSource? SettleOnRecord(Guid eventId, EndpointRef target)
+        {
+            if (!_settles.TryGetValue((eventId, target), out var settled) || settled.Claimed || settled.Task.IsCompleted)
+            {
+                return null;
+            }
+
+            settled.Claimed = true;
+            return settled;
         }
 
         /// <summary>Completes whatever this batch has not completed yet, so nothing after it waits forever.</summary>
@@ -249,9 +266,20 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
                 Complete(_order._tails, conversation, turn.Done);
             }
 
-            foreach (var (key, settled) in _settles)
+            foreach (var settled in _settles.Values)
             {
-                Complete(_order._unsettled, key, settled);
+                settled.TrySetResult();
+            }
+
+            lock (_order._gate)
+            {
+                foreach (var (key, settled) in _settles)
+                {
+                    if (_order._unsettled.TryGetValue(key, out var tail) && ReferenceEquals(tail, settled.Task))
+                    {
+                        _order._unsettled.Remove(key);
+                    }
+                }
             }
         }
 
@@ -273,5 +301,11 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
         }
 
         private readonly record struct Turn(Task Previous, TaskCompletionSource Done);
+
+        /// <summary>One instruction's settling; faulted when its id-map record failed (which settles it as well).</summary>
+        private sealed class Settle() : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+            public bool Claimed { get; set; }
+        }
     }
 }

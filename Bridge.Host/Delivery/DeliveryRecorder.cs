@@ -13,5 +13,6 @@ public sealed class DeliveryRecorder(IBridgeStore store, BusTopology topology)
 {
     private readonly GroupCommit<DeliveryRecord> _commit = new(batch => store.RecordDeliveriesAsync(batch, CancellationToken.None), topology.MaxBatch);
 
-    public Task RecordAsync(DeliveryRecord delivery) => _commit.Add(delivery);
+    /// <summary>Completes once the record is in the id map (faults if its transaction failed); <paramref name="done"/>: the completion to use for that.</summary>
+    public Task RecordAsync(DeliveryRecord delivery, TaskCompletionSource? done = null) => done is null ? _commit.Add(delivery) : _commit.Add(delivery, done);
 }

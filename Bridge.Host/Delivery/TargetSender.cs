@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Bridge.Connectors.Abstractions;
 using Bridge.Contracts.V1;
 using Bridge.Host.Configuration;
@@ -39,8 +40,24 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
         var carried = pipelined is { IsTransient: true } ? pipelined : null;
         while (true)
         {
-            var result = carried ?? await AttemptAsync(connector, d, null, ct).ConfigureAwait(false);
-            carried = null;
+            SendResult result;
+            if (carried is not null)
+            {
+                result = carried;
+                carried = null;
+            }
+            else
+            {
+                // AttemptAsync's work, inline: one state machine less per delivery.
+                try
+                {
+                    result = await StartAttempt(connector, d, null, _deadlines.For(ct)).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (Settles(ex, ct, out var settled))
+                {
+                    result = settled;
+                }
+            }
 
             if (result.Succeeded)
             {
@@ -83,14 +100,23 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
         {
             return await StartAttempt(connector, d, written, _deadlines.For(ct)).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (Exception ex) when (Settles(ex, ct, out var settled))
         {
-            return NoAcknowledgement();
+            return settled;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return Threw(ex);
-        }
+    }
+
+    /// <summary>
+    /// What an attempt that threw comes to: its timeout (not the caller's token) is no
+    /// acknowledgement, any other exception but a cancellation a refusal. False: the caller's
+    /// cancellation, which goes on up.
+    /// </summary>
+    private bool Settles(Exception ex, CancellationToken ct, [NotNullWhen(true)] out SendResult? result)
+    {
+        result = ex is OperationCanceledException
+            ? (ct.IsCancellationRequested ? null : NoAcknowledgement())
+            : Threw(ex);
+        return result is not null;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -32,24 +34,64 @@ internal sealed class PreparedStatement : IDisposable
         }
     }
 
-    /// <summary>Binds the values (long, int, string, byte[] or null) to <c>$p0</c>… in order.</summary>
-    public PreparedStatement Bind(params ReadOnlySpan<object?> values)
+    /// <summary>Binds the values to <c>$p0</c>… in order.</summary>
+    public PreparedStatement Bind(params ReadOnlySpan<SqlValue> values)
     {
         for (var i = 0; i < _indexes.Length; i++)
         {
-            var index = _indexes[i];
-            Check(values[i] switch
-            {
-                null => raw.sqlite3_bind_null(_statement, index),
-                long l => raw.sqlite3_bind_int64(_statement, index, l),
-                int n => raw.sqlite3_bind_int64(_statement, index, n),
-                string s => raw.sqlite3_bind_text(_statement, index, s),
-                byte[] b => raw.sqlite3_bind_blob(_statement, index, b),
-                var other => throw new ArgumentException($"cannot bind a {other.GetType().Name}", nameof(values)),
-            });
+            Check(BindOne(_indexes[i], values[i]));
         }
 
         return this;
+    }
+
+    private int BindOne(int index, in SqlValue value)
+    {
+        switch (value.Kind)
+        {
+            case SqlValueKind.Integer:
+                return raw.sqlite3_bind_int64(_statement, index, value.Integer);
+            case SqlValueKind.Text:
+                return BindText(index, value.Text);
+            case SqlValueKind.Blob:
+                return raw.sqlite3_bind_blob(_statement, index, value.Blob);
+            case SqlValueKind.Id:
+                Span<byte> key = stackalloc byte[16];
+                value.Id.TryWriteBytes(key, bigEndian: true, out _);
+                return raw.sqlite3_bind_blob(_statement, index, key);
+            default:
+                return raw.sqlite3_bind_null(_statement, index);
+        }
+    }
+
+    /// <summary>
+    /// Binds a text as UTF-8 encoded on the stack (or, when long, in a rented buffer), which SQLite
+    /// copies: no array per value. An empty text goes the library's way, since an empty span would
+    /// bind as NULL.
+    /// </summary>
+    private int BindText(int index, string text)
+    {
+        const int StackBytes = 512;
+        if (text.Length == 0)
+        {
+            return raw.sqlite3_bind_text(_statement, index, text);
+        }
+
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        var rented = max > StackBytes ? ArrayPool<byte>.Shared.Rent(max) : null;
+        try
+        {
+            Span<byte> buffer = rented ?? stackalloc byte[StackBytes];
+            var length = Encoding.UTF8.GetBytes(text, buffer);
+            return raw.sqlite3_bind_text(_statement, index, buffer[..length]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>Runs the statement to its end; returns the rows it changed.</summary>

@@ -361,7 +361,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         }, CancellationToken.None);
 
     /// <summary>The 16 bytes of an event id in the order its hex text reads (what <c>unhex</c> gives for version 1 rows).</summary>
-    private static byte[] Key(Guid id) => id.ToByteArray(bigEndian: true);
+    private static SqlValue Key(Guid id) => SqlValue.EventKey(id);
 
     private async Task<T> WithLock<T>(Func<Statements, T> work, CancellationToken cancellationToken)
     {

@@ -214,6 +214,32 @@ public class BatchSerializationTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("\"idempotencyKey\":\"idem-1\",", "", "missing required properties including: 'idempotencyKey'")]
+    [InlineData("\"route\":\"lobby\"", "\"route\":null", "'route' must not be null")]
+    [InlineData("\"originalSender\":{", "\"originalSender\":null,\"x\":{", "'originalSender' must not be null")]
+    [InlineData("\"action\":\"Post\"", "\"action\":\"Shout\"", "is not a valid DeliveryBatch")]
+    [InlineData("\"ingestedAt\":\"", "\"ingestedAt\":\"yesterday", "is not a valid DeliveryBatch")]
+    public void A_malformed_instruction_is_refused_with_what_is_wrong(string part, string replacement, string expected)
+    {
+        var valid = Encoding.UTF8.GetString(Write(BatchSerialization.Delivery, new DeliveryBatch([TwoInstructions().Deliveries[0]])));
+        var broken = valid.Replace(part, replacement, StringComparison.Ordinal);
+        Assert.NotEqual(valid, broken);
+        var error = Assert.Throws<SerializationException>(() => Read(BatchSerialization.Delivery, Encoding.UTF8.GetBytes(broken)));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_instruction_is_written_with_every_property_in_declaration_order_nulls_included()
+    {
+        using var json = JsonDocument.Parse(Write(BatchSerialization.Delivery, TwoInstructions()));
+        var second = json.RootElement.GetProperty("deliveries")[1];
+        Assert.Equal(typeof(DeliverMessage).GetConstructors()[0].GetParameters().Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name!)),
+            second.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("replyToTargetNativeId").ValueKind);
+        Assert.Equal("Delete", second.GetProperty("action").GetString());
+    }
+
     [Fact]
     public void A_serializer_refuses_to_write_a_message_of_another_contract()
     {

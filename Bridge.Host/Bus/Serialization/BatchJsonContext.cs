@@ -14,7 +14,7 @@ namespace Bridge.Host.Bus.Serialization;
     UseStringEnumConverter = true,
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
-    Converters = [typeof(EndpointRefJsonConverter), typeof(ParticipantJsonConverter), typeof(MessageBodyJsonConverter)])]
+    Converters = [typeof(EndpointRefJsonConverter), typeof(ParticipantJsonConverter), typeof(MessageBodyJsonConverter), typeof(DeliverMessageJsonConverter)])]
 [JsonSerializable(typeof(RouteBatch))]
 [JsonSerializable(typeof(DeliveryBatch))]
 internal sealed partial class BatchJsonContext : JsonSerializerContext;
