@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Runtime.ExceptionServices;
@@ -463,7 +464,17 @@ internal sealed class XnestRoomConnection
 
     private async Task SendFrameAsync(string text, CancellationToken cancellationToken)
     {
-        await Connection.SendAsync(Encoding.UTF8.GetBytes(text), FrameKind.Text, cancellationToken).ConfigureAwait(false);
+        var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, utf8);
+            await Connection.SendAsync(utf8.AsMemory(0, length), FrameKind.Text, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(utf8);
+        }
+
         ConnectorDiagnostics.FramesSent.Add(1, _tag);
     }
 

@@ -99,9 +99,9 @@ public sealed partial class DeliveryConsumer(
         // Outcome events are notifications for observers: queued for publishing once the batch is
         // done, never awaited here (their confirms would hold up the next batch), and a failure to
         // publish one is logged, never allowed to fault the batch.
-        foreach (var outcome in run.Outcomes.Where(Wanted))
+        foreach (var outcome in run.Outcomes)
         {
-            await outcomePublisher.EnqueueAsync(outcome, context.CancellationToken).ConfigureAwait(false);
+            await outcomePublisher.EnqueueWantedAsync(outcome, context.CancellationToken).ConfigureAwait(false);
         }
 
         CompleteOnlyIfStillConnected(context);
@@ -140,8 +140,9 @@ public sealed partial class DeliveryConsumer(
                 return;
             }
 
-            foreach (var (d, known) in deliveries)
+            for (var i = 0; i < deliveries.Count; i++)
             {
+                var (d, known) = deliveries[i];
                 var existing = known ?? await LookAgainIfEarlierBatchHoldsAsync(run, d).ConfigureAwait(false);
                 Collect(run, d, await DeliverOneAsync(run, d, existing).ConfigureAwait(false));
             }
@@ -200,7 +201,7 @@ public sealed partial class DeliveryConsumer(
         var connector = registry.Find(d.Target.Connector);
         if (connector is null)
         {
-            return new(await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false), null);
+            return new(Announced(await DeadLetterAsync(context, d, DeliveryOutcome.Failed(DeliveryFailureKind.Rejected, $"no connector named {d.Target.Connector} in this bridge", 0)).ConfigureAwait(false)), null);
         }
 
         if (existing is not null)
@@ -213,7 +214,7 @@ public sealed partial class DeliveryConsumer(
         {
             DeliveryLog.Skipped(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), reason);
             BridgeTelemetry.Failed.Add(1, new KeyValuePair<string, object?>("reason", "unsupported"));
-            return new(new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow()), null);
+            return new(Announced(new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, DeliveryFailureKind.Unsupported, reason, 0, time.GetUtcNow())), null);
         }
 
         DeliveryOutcome outcome;
@@ -248,7 +249,7 @@ public sealed partial class DeliveryConsumer(
 
         if (outcome.NativeMessageId is not { } nativeId)
         {
-            return new(await DeadLetterAsync(context, d, outcome).ConfigureAwait(false), null);
+            return new(Announced(await DeadLetterAsync(context, d, outcome).ConfigureAwait(false)), null);
         }
 
         var record = recorder.RecordAsync(new DeliveryRecord(d.EventId, d.Target, nativeId), run.Admission?.SettleOnRecord(d.EventId, d.Target));
@@ -261,7 +262,9 @@ public sealed partial class DeliveryConsumer(
         {
             DeliveryLog.Delivered(logger, d.Action.ToString(), d.EventId, d.Target.ToString(), nativeId, latency);
         }
-        return new(new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency), record);
+        // Made only when it is to be announced: by default nobody listens, and this is every delivery.
+        var delivered = Announces(typeof(MessageDelivered)) ? new MessageDelivered(d.EventId, d.Route, d.Target, d.Action, nativeId, now, latency) : null;
+        return new(delivered, record);
     }
 
     /// <summary>Moves one instruction, with its reason in headers, to the dead-letter queue of the queue it came from.</summary>
@@ -284,12 +287,16 @@ public sealed partial class DeliveryConsumer(
         return new DeliveryFailed(d.EventId, d.Route, d.Target, d.Action, kind, reason, outcome.Attempts, time.GetUtcNow());
     }
 
-    private bool Wanted(object outcome) => config.OutcomeEvents switch
+    /// <summary>Whether outcome events of this type are announced: configured (<c>delivery.outcomeEvents</c>) and wanted by the publisher (someone listens, or a probe is due).</summary>
+    private bool Announces(Type type) => config.OutcomeEvents switch
     {
         OutcomeEvents.All => true,
-        OutcomeEvents.Failures => outcome is DeliveryFailed,
+        OutcomeEvents.Failures => type == typeof(DeliveryFailed),
         _ => false,
-    };
+    } && outcomePublisher.Wants(type);
+
+    /// <summary>The outcome event, if it is to be announced (<see cref="Announces"/>); otherwise null.</summary>
+    private object? Announced(object outcome) => Announces(outcome.GetType()) ? outcome : null;
 
     private static string? Unsupported(IConnector connector, DeliverMessage d)
     {

@@ -51,11 +51,32 @@ public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvid
     private Task? _loop;
 
     /// <summary>
-    /// Queues an outcome event; waits only while the queue is full. Its trace continues under the
-    /// current activity. After stop began, the event is logged as not published (never thrown:
-    /// that would fault a batch whose messages were delivered).
+    /// Whether an outcome event of this type is to be published now: always, unless nobody listens
+    /// to the type and its next probe is not due (<see cref="OutcomeAudience"/>), in which case the
+    /// event counts as unheard. Asked before the event is even made, on the delivery path.
     /// </summary>
-    public async ValueTask EnqueueAsync(object outcome, CancellationToken cancellationToken)
+    public bool Wants(Type type)
+    {
+        if (_audience?.ShouldPublish(type) != false)
+        {
+            return true;
+        }
+
+        CountUnheard(type);
+        return false;
+    }
+
+    /// <summary>Queues an outcome event if its type is wanted (<see cref="Wants"/>); see <see cref="EnqueueWantedAsync"/>.</summary>
+    public ValueTask EnqueueAsync(object outcome, CancellationToken cancellationToken) =>
+        Wants(outcome.GetType()) ? EnqueueWantedAsync(outcome, cancellationToken) : ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Queues an outcome event whose type <see cref="Wants"/> said yes to; waits only while the
+    /// queue is full. Its trace continues under the current activity. After stop began, the event
+    /// is logged as not published (never thrown: that would fault a batch whose messages were
+    /// delivered).
+    /// </summary>
+    public async ValueTask EnqueueWantedAsync(object outcome, CancellationToken cancellationToken)
     {
         try
         {
@@ -90,12 +111,6 @@ public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvid
         // Reads until the queue is completed at stop, so what was queued is still published.
         await foreach (var (outcome, parent) in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            if (_audience?.ShouldPublish(outcome.GetType()) == false)
-            {
-                CountUnheard(outcome);
-                continue;
-            }
-
             await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             pending.RemoveAll(t => t.IsCompleted);
             pending.Add(PublishAsync(outcome, parent, slots));
@@ -131,7 +146,7 @@ public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvid
                 DeliveryLog.OutcomesUnheard(logger, outcome.GetType().Name, config.OutcomeProbe.TotalMilliseconds);
             }
 
-            CountUnheard(outcome);
+            CountUnheard(outcome.GetType());
         }
         catch (Exception ex)
         {
@@ -143,6 +158,6 @@ public sealed class OutcomePublisher(IBus bus, DeliveryConfig config, TimeProvid
         }
     }
 
-    private static void CountUnheard(object outcome) =>
-        BridgeTelemetry.OutcomesUnheard.Add(1, new KeyValuePair<string, object?>("event", outcome.GetType().Name));
+    private static void CountUnheard(Type type) =>
+        BridgeTelemetry.OutcomesUnheard.Add(1, new KeyValuePair<string, object?>("event", type.Name));
 }
