@@ -13,6 +13,7 @@ internal static class CodecBenchmarks
         typeof(ErlangGatewayCodecBenchmarks),
         typeof(ProtobufImCodecBenchmarks),
         typeof(Transport.PendingRequestsBenchmarks),
+        typeof(Bus.DeliveryBatchBenchmarks),
     ];
 
     /// <summary>Runs all codec benchmarks (or those <c>--filter</c> selects); a <c>--job</c> option replaces the short default job.</summary>
