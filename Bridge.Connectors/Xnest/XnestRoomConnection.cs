@@ -388,7 +388,7 @@ internal sealed class XnestRoomConnection
 
     private void MaybeCheckpoint()
     {
-        if (_window.Initialized && _window.Dirty && _room.Time.GetElapsedTime(_lastCheckpoint) >= _options.CheckpointInterval)
+        if (_window.Initialized && _window.Dirty && _room.Time.GetElapsedTime(_lastCheckpoint) >= _window.CheckpointEvery(_options.CheckpointInterval))
         {
             Checkpoint();
         }

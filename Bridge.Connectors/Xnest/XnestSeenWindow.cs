@@ -74,6 +74,19 @@ public sealed class XnestSeenWindow
 
     public IReadOnlyList<string> IgnoredPids => _ignoredPids;
 
+    /// <summary>Entries a checkpoint may hold per <c>checkpointInterval</c> (see <see cref="CheckpointEvery"/>).</summary>
+    public const int EntriesPerInterval = 256;
+
+    /// <summary>
+    /// How long after the last checkpoint the next one is due: the configured interval while the
+    /// window holds up to <see cref="EntriesPerInterval"/> entries, one interval more for each as
+    /// many beyond. Each checkpoint writes the whole window (about 50 bytes an entry, 200 KB when
+    /// full at the default 4,096), so a busy room's writes stay bounded: a thousand busy rooms with
+    /// full windows would otherwise write 200 MB a second. A later checkpoint only means that after
+    /// a crash more of the newest history page goes to the sink again, which drops it by its ids.
+    /// </summary>
+    public TimeSpan CheckpointEvery(TimeSpan interval) => interval * ((Math.Max(Count, 1) + EntriesPerInterval - 1) / EntriesPerInterval);
+
     /// <summary>How many messages with this key were seen.</summary>
     public int Seen(XnestMessageKey key) => _map.TryGetValue(key, out var node) ? node.Value.Count : 0;
 

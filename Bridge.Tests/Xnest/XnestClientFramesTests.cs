@@ -73,6 +73,32 @@ public class XnestClientFramesTests
 
 public class XnestSeenWindowTests
 {
+    [Fact]
+    public void A_larger_window_is_checkpointed_less_often_so_a_busy_room_writes_a_bounded_amount()
+    {
+        var second = TimeSpan.FromSeconds(1);
+        var window = new XnestSeenWindow(4096);
+        Assert.Equal(second, window.CheckpointEvery(second)); // empty
+
+        for (var i = 0; i < XnestSeenWindow.EntriesPerInterval; i++)
+        {
+            window.Next(new XnestMessageKey(false, "<0.1.0>", "2026-12-06", (ulong)i));
+        }
+
+        Assert.Equal(second, window.CheckpointEvery(second));
+        window.Next(new XnestMessageKey(false, "<0.1.0>", "2026-12-06", ulong.MaxValue));
+        Assert.Equal(2 * second, window.CheckpointEvery(second));
+
+        for (var i = 0; i < 4096; i++)
+        {
+            window.Next(new XnestMessageKey(false, "<0.2.0>", "2026-12-06", (ulong)i));
+        }
+
+        Assert.Equal(4096, window.Count);
+        Assert.Equal(16 * second, window.CheckpointEvery(second));
+        Assert.InRange(window.Serialize().Length / window.CheckpointEvery(second).TotalSeconds, 1, 16 * 1024); // chars a second
+    }
+
     private static XnestMessageKey Key(string pid, string text, string time = "2015-4-8 14:2:6") => XnestMessageKey.For(false, pid, time, text);
 
     [Fact]
