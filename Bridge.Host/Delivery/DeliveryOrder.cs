@@ -228,7 +228,7 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
         {
             if (_turns.TryGetValue(conversation, out var turn))
             {
-                Complete(_order._tails, conversation, turn.Done);
+                Complete(conversation, turn.Done);
             }
         }
 
@@ -263,7 +263,7 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
         {
             foreach (var (conversation, turn) in _turns)
             {
-                Complete(_order._tails, conversation, turn.Done);
+                Complete(conversation, turn.Done);
             }
 
             foreach (var settled in _settles.Values)
@@ -275,16 +275,13 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
             {
                 foreach (var (key, settled) in _settles)
                 {
-                    if (_order._unsettled.TryGetValue(key, out var tail) && ReferenceEquals(tail, settled.Task))
-                    {
-                        _order._unsettled.Remove(key);
-                    }
+                    ForgetIfLast(_order._unsettled, key, settled.Task);
                 }
             }
         }
 
-        private void Complete<TKey>(Dictionary<TKey, Task> chains, TKey key, TaskCompletionSource done)
-            where TKey : notnull
+        /// <summary>Completes this batch's turn in a conversation; the next batch's may start.</summary>
+        private void Complete(EndpointRef conversation, TaskCompletionSource done)
         {
             if (!done.TrySetResult())
             {
@@ -293,10 +290,17 @@ internal sealed class DeliveryOrder(TimeSpan gapTimeout, TimeProvider time)
 
             lock (_order._gate)
             {
-                if (chains.TryGetValue(key, out var tail) && ReferenceEquals(tail, done.Task))
-                {
-                    chains.Remove(key);
-                }
+                ForgetIfLast(_order._tails, conversation, done.Task);
+            }
+        }
+
+        /// <summary>Under the order's lock: drops the chain's entry if it is still <paramref name="task"/> (a later batch may have chained after it).</summary>
+        private static void ForgetIfLast<TKey>(Dictionary<TKey, Task> chains, TKey key, Task task)
+            where TKey : notnull
+        {
+            if (chains.TryGetValue(key, out var last) && ReferenceEquals(last, task))
+            {
+                chains.Remove(key);
             }
         }
 
