@@ -4,14 +4,16 @@ using System.Net.WebSockets;
 namespace Bridge.Connectors.Transport;
 
 /// <summary>
-/// Sends a WebSocket connection's data frames, gathering what callers queue while a write is on
-/// its way into the next write. A sender encodes its frame at once (so its payload buffer is free
-/// when the call returns or is cancelled) and queues it; if no write is running it writes, itself,
-/// everything queued by then in one socket write, and again for what queued meanwhile, until the
-/// queue is empty. Under load many conversations send on one connection at the same moment, and
-/// each frame costed a system call of its own. Frames keep the order they were queued in.
+/// Sends a WebSocket connection's data frames, gathering what callers queue into one socket write.
+/// A sender encodes its frame at once (so its payload buffer is free when the call returns or is
+/// cancelled) and queues it; if no write is running it starts one as a thread-pool work item, which
+/// writes everything queued by then in one socket write, and again for what queued meanwhile, until
+/// the queue is empty. A delivery batch starts the sends of its conversations one after another on
+/// one thread: written inline, each frame was a system call (and a TCP segment) of its own; as a
+/// work item of its own the write takes the whole loop's frames. Frames keep the order they were
+/// queued in.
 /// </summary>
-internal sealed class FrameWriteQueue(SharedWriteStream stream, Action onWriteFailed)
+internal sealed class FrameWriteQueue(WebSocketWireStream stream, Action onWriteFailed)
 {
     /// <summary>How many bytes of frames one write gathers at most.</summary>
     internal const int MaxGatherBytes = 64 * 1024;
@@ -51,7 +53,9 @@ internal sealed class FrameWriteQueue(SharedWriteStream stream, Action onWriteFa
 
         if (lead)
         {
-            _ = WriteQueuedAsync();
+            // On the global queue, behind the work already waiting: the continuations of a batch's
+            // other senders queue their frames before the write picks them up.
+            ThreadPool.UnsafeQueueUserWorkItem(static queue => _ = queue.WriteQueuedAsync(), this, preferLocal: false);
         }
 
         if (frame.Task.IsCompleted)

@@ -18,7 +18,7 @@ public sealed class WebSocketFrameConnection : IFrameConnection
     private readonly FrameWriteQueue _writes;
     private long _lastReceived;
 
-    internal WebSocketFrameConnection(WebSocket socket, SharedWriteStream stream, WebSocketEndpointOptions options, TimeProvider time)
+    internal WebSocketFrameConnection(WebSocket socket, WebSocketWireStream stream, WebSocketEndpointOptions options, TimeProvider time)
     {
         _socket = socket;
         _options = options;

@@ -20,7 +20,7 @@ internal static class WebSocketUpgrade
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     /// <summary>The WebSocket, and the stream under it, through which data frames are also written (see <see cref="FrameWriteQueue"/>).</summary>
-    public static async Task<(WebSocket Socket, SharedWriteStream Stream)> ConnectAsync(WebSocketEndpointOptions options, CancellationToken cancellationToken)
+    public static async Task<(WebSocket Socket, WebSocketWireStream Stream)> ConnectAsync(WebSocketEndpointOptions options, CancellationToken cancellationToken)
     {
         var url = options.Url;
         var secure = url.Scheme is "wss" or "https";
@@ -55,7 +55,7 @@ internal static class WebSocketUpgrade
             await stream.WriteAsync(Request(url, port, secure, key, options.Headers), cancellationToken).ConfigureAwait(false);
             var head = await ReadResponseHeadAsync(stream, cancellationToken).ConfigureAwait(false);
             Validate(head, key);
-            var shared = new SharedWriteStream(stream);
+            var shared = new WebSocketWireStream(stream);
             var webSocket = WebSocket.CreateFromStream(shared, new WebSocketCreationOptions
             {
                 IsServer = false,

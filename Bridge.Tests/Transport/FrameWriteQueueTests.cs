@@ -6,7 +6,7 @@ namespace Bridge.Tests.Transport;
 
 /// <summary>
 /// The data frames a client connection writes: masked, whole, in order, and gathered into one
-/// write while an earlier write is on its way. The written bytes are read back by a server-side
+/// write with those queued before the write runs or while an earlier write is on its way. The written bytes are read back by a server-side
 /// WebSocket, which refuses unmasked or malformed client frames.
 /// </summary>
 public sealed class FrameWriteQueueTests
@@ -34,6 +34,24 @@ public sealed class FrameWriteQueueTests
         Assert.Equal(2, connection.DataWrites);
         var received = await ReadBackAsync(wire.Written);
         Assert.Equal(Enumerable.Range(0, 51).Select(i => (WebSocketMessageType.Text, $"m{i}")), received.Select(r => (r.Type, Encoding.UTF8.GetString(r.Payload))));
+    }
+
+    [Fact]
+    public async Task Frames_sent_in_one_loop_go_out_in_a_few_writes_in_the_order_they_were_sent()
+    {
+        var wire = new HeldWriteStream(holdFirst: false);
+        await using var connection = Connect(wire);
+
+        // A delivery batch starts the sends of its conversations one after another; the write is
+        // a work item of its own, so the frames queued meanwhile go with it.
+        var sends = Enumerable.Range(0, 200)
+            .Select(i => connection.SendAsync(Encoding.UTF8.GetBytes($"m{i}"), FrameKind.Text, CancellationToken.None).AsTask())
+            .ToArray();
+        await Task.WhenAll(sends).WaitAsync(Wait);
+
+        Assert.InRange(wire.Writes, 1, 20);
+        var received = await ReadBackAsync(wire.Written);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"m{i}"), received.Select(r => Encoding.UTF8.GetString(r.Payload)));
     }
 
     [Fact]
@@ -98,7 +116,7 @@ public sealed class FrameWriteQueueTests
 
     private static WebSocketFrameConnection Connect(HeldWriteStream wire)
     {
-        var stream = new SharedWriteStream(wire);
+        var stream = new WebSocketWireStream(wire);
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         return new WebSocketFrameConnection(socket, stream, new WebSocketEndpointOptions(new Uri("ws://127.0.0.1:9/")), TimeProvider.System);
     }
