@@ -188,8 +188,14 @@ internal sealed class FrameWriteQueue(WebSocketWireStream stream, Action onWrite
         }
     }
 
-    /// <summary>One encoded frame waiting to be written; its buffer goes back to the pool once it is settled.</summary>
-    private sealed class QueuedFrame(byte[] buffer, int length) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    /// <summary>
+    /// One encoded frame waiting to be written; its buffer goes back to the pool once it is settled.
+    /// Its sender resumes on the writer's thread as the frame is settled, as it did when its own call
+    /// wrote the frame: a sender only goes on to wait for its answer (or queues its next frame,
+    /// which the running write picks up), and a work item per frame was a thread-pool hop per
+    /// delivery for that.
+    /// </summary>
+    private sealed class QueuedFrame(byte[] buffer, int length) : TaskCompletionSource
     {
         private const int Queued = 0;
         private const int Picked = 1;
