@@ -51,6 +51,7 @@ internal sealed class WebSocketWireStream(Stream inner) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
+    /// <summary>Served from the buffer while it holds anything, otherwise straight from the stream underneath (the WebSocket reads only asynchronously).</summary>
     public override int Read(Span<byte> buffer)
     {
         if (TryReadBuffered(buffer, out var count))
@@ -59,24 +60,8 @@ internal sealed class WebSocketWireStream(Stream inner) : Stream
         }
 
         InnerReads++;
-        if (buffer.Length == 0 || buffer.Length >= ReadChunkBytes)
-        {
-            return inner.Read(buffer);
-        }
-
-        var chunk = ArrayPool<byte>.Shared.Rent(ReadChunkBytes);
-        int read;
-        try
-        {
-            read = inner.Read(chunk, 0, ReadChunkBytes);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-            throw;
-        }
-
-        return Keep(chunk, read, buffer);
+        _dataWaiting = false;
+        return inner.Read(buffer);
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
