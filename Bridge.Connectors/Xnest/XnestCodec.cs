@@ -370,8 +370,11 @@ public static class XnestCodec
 
     public static byte[] Encode(XnestFrame frame)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        // Written into a pooled buffer and copied out once: the JSON writer asks for room for the
+        // text escaped at its longest, which a fresh growing buffer paid for with an array or two
+        // per frame (the simulator encodes every broadcast this way).
+        using var buffer = new PooledBufferWriter(1024);
         Encode(frame, buffer);
-        return buffer.WrittenSpan.ToArray();
+        return buffer.ToArray();
     }
 }
