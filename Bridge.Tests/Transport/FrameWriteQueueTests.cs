@@ -6,8 +6,9 @@ namespace Bridge.Tests.Transport;
 
 /// <summary>
 /// The data frames a client connection writes: masked, whole, in order, and gathered into one
-/// write with those queued before the write runs or while an earlier write is on its way. The written bytes are read back by a server-side
-/// WebSocket, which refuses unmasked or malformed client frames.
+/// write with those queued before the write runs or while an earlier write is on its way. The
+/// written bytes are read back by a server-side WebSocket, which refuses unmasked or malformed
+/// client frames.
 /// </summary>
 public sealed class FrameWriteQueueTests
 {
