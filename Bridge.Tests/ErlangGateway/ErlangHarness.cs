@@ -22,6 +22,7 @@ internal sealed class ErlangHarness : IAsyncDisposable
 
     private readonly List<(CancellationTokenSource Stop, Task Run, ErlangGatewayConnector Connector)> _running = [];
     private readonly ILoggerFactory _loggers;
+    private readonly Dictionary<IConnector, StatusTrail> _trails = [];
 
     private ErlangHarness(ErlangGatewaySimulator simulator, ILoggerFactory loggers, TestLoggerProvider logs)
     {
@@ -78,8 +79,12 @@ internal sealed class ErlangHarness : IAsyncDisposable
         },
     };
 
-    public ErlangGatewayConnector Create(ErlangGatewayOptions options, string name = "erl") =>
-        new(new ConnectorContext(name, [], new MemoryCursorStore(), _loggers, TimeProvider.System), options);
+    public ErlangGatewayConnector Create(ErlangGatewayOptions options, string name = "erl")
+    {
+        var connector = new ErlangGatewayConnector(new ConnectorContext(name, [], new MemoryCursorStore(), _loggers, TimeProvider.System), options);
+        _trails.Add(connector, new StatusTrail(connector));
+        return connector;
+    }
 
     /// <summary>Creates and runs a connector into <paramref name="sink"/> (default: <see cref="Sink"/>).</summary>
     public ErlangGatewayConnector Run(ErlangGatewayOptions? options = null, IInboundSink? sink = null, string name = "erl")
@@ -108,11 +113,9 @@ internal sealed class ErlangHarness : IAsyncDisposable
         await connector.DisposeAsync();
     }
 
-    public static Task WaitForStateAsync(IConnector connector, SessionState state, string? reasonContains = null, double seconds = 5) =>
-        Eventually.TrueAsync(
-            () => connector.Status.State == state && (reasonContains is null || (connector.Status.Reason ?? string.Empty).Contains(reasonContains, StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(seconds),
-            $"the connector is {state}{(reasonContains is null ? string.Empty : $" ({reasonContains})")}; it is {connector.Status.State}: {connector.Status.Reason}");
+    /// <summary>Waits until the connector reports <paramref name="state"/> after the status the previous wait on it matched (see <see cref="StatusTrail"/>).</summary>
+    public Task WaitForStateAsync(IConnector connector, SessionState state, string? reasonContains = null, double seconds = 5) =>
+        _trails[connector].WaitForAsync(state, reasonContains, TimeSpan.FromSeconds(seconds));
 
     public static OutboundMessage Outbound(EndpointRef target, string text, string? key = null) =>
         new(target, MessageBody.FromText(text), key ?? ErlangMsgIds.New(), new Participant("other", "u1", "Someone"), Guid.NewGuid());

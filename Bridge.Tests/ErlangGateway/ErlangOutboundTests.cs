@@ -194,7 +194,7 @@ public class ErlangOutboundTests(ITestOutputHelper output)
         Assert.True((await connector.SendAsync(ErlangHarness.Outbound(User(1001), "one"), CancellationToken.None)).Succeeded);
 
         await h.Simulator.RestartAsync();
-        await ErlangHarness.WaitForStateAsync(connector, SessionState.Connected);
+        await h.WaitForStateAsync(connector, SessionState.Connected);
 
         SendResult? result = null;
         await Eventually.TrueAsync(

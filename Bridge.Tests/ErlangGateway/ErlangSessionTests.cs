@@ -40,7 +40,7 @@ public class ErlangSessionTests(ITestOutputHelper output)
         await using var h = await ErlangHarness.StartAsync(output);
         var connector = h.Run(h.Options() with { Password = new Bridge.Connectors.Configuration.Secret("wrong") });
 
-        await ErlangHarness.WaitForStateAsync(connector, SessionState.BadCredentials, "bad username or password (CONNECT_ACK 3)");
+        await h.WaitForStateAsync(connector, SessionState.BadCredentials, "bad username or password (CONNECT_ACK 3)");
         Assert.Contains("bridge: CONNECT_ACK 3", h.Simulator.ConnectRefusals);
         Assert.DoesNotContain(h.Logs.Lines, l => l.Contains("wrong", StringComparison.Ordinal) || l.Contains(ErlangHarness.Password, StringComparison.Ordinal));
     }
@@ -73,7 +73,7 @@ public class ErlangSessionTests(ITestOutputHelper output)
         var first = await h.RunConnectedAsync();
         var second = h.Run(h.Options() with { Reconnect = h.Options().Reconnect with { KickedDelay = TimeSpan.FromMinutes(10) } }, name: "erl2");
 
-        await ErlangHarness.WaitForStateAsync(second, SessionState.Kicked, "duplicate connection");
+        await h.WaitForStateAsync(second, SessionState.Kicked, "duplicate connection");
         Assert.Equal(SessionState.Connected, first.Status.State);
         Assert.Equal(1, h.Simulator.Logins);
     }
@@ -86,7 +86,7 @@ public class ErlangSessionTests(ITestOutputHelper output)
         var first = await h.RunConnectedAsync(options);
         var second = await h.RunConnectedAsync(options, name: "erl2");
 
-        await ErlangHarness.WaitForStateAsync(first, SessionState.Kicked, "LOGOUT 20");
+        await h.WaitForStateAsync(first, SessionState.Kicked, "LOGOUT 20");
         Assert.Equal(SessionState.Connected, second.Status.State);
         Assert.True(h.Simulator.Logins == 2, $"logins: {h.Simulator.Logins}");
         await Eventually.TrueAsync(() => h.Simulator.ConnectionCount(ErlangHarness.BridgeUid) == 1, TimeSpan.FromSeconds(2), "one connection is left");
@@ -109,7 +109,7 @@ public class ErlangSessionTests(ITestOutputHelper output)
         await using var h = await ErlangHarness.StartAsync(output);
         var connector = h.Run(h.Options(server.WebSocketUrl("/ws")));
 
-        await ErlangHarness.WaitForStateAsync(connector, state, reason);
+        await h.WaitForStateAsync(connector, state, reason);
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public class ErlangSessionTests(ITestOutputHelper output)
         await using var h = await ErlangHarness.StartAsync(output);
         var connector = h.Run(h.Options(server.WebSocketUrl("/ws")) with { ConnectTimeout = TimeSpan.FromMilliseconds(300) });
 
-        await ErlangHarness.WaitForStateAsync(connector, SessionState.TransientDisconnect, "no CONNECT_ACK within 0.3 s");
+        await h.WaitForStateAsync(connector, SessionState.TransientDisconnect, "no CONNECT_ACK within 0.3 s");
     }
 
     [Theory]
@@ -138,8 +138,8 @@ public class ErlangSessionTests(ITestOutputHelper output)
 
         await h.Simulator.SendControlAsync(ErlangHarness.BridgeUid, command);
 
-        await ErlangHarness.WaitForStateAsync(connector, state, reason);
-        await ErlangHarness.WaitForStateAsync(connector, SessionState.Connected);
+        await h.WaitForStateAsync(connector, state, reason);
+        await h.WaitForStateAsync(connector, SessionState.Connected);
         Assert.Equal(2, h.Simulator.Logins);
     }
 
@@ -231,7 +231,7 @@ public class ErlangSessionTests(ITestOutputHelper output)
         var connector = await h.RunConnectedAsync(h.Options(url) with { SilenceWindow = TimeSpan.FromMilliseconds(600), ConnectTimeout = TimeSpan.FromMilliseconds(500) });
 
         proxy.Stall(true);
-        await ErlangHarness.WaitForStateAsync(connector, SessionState.TransientDisconnect, "nothing received for 0.6 s");
+        await h.WaitForStateAsync(connector, SessionState.TransientDisconnect, "nothing received for 0.6 s");
         proxy.Stall(false);
 
         await Eventually.TrueAsync(() => connector.Status.IsConnected && h.Simulator.Logins >= 2, TimeSpan.FromSeconds(10), "the connector logged in again");

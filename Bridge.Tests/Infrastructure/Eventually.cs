@@ -3,17 +3,21 @@ namespace Bridge.Tests.Infrastructure;
 /// <summary>Polls a condition until it holds or the time is up (then fails with the message).</summary>
 public static class Eventually
 {
-    public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, string because)
+    public static Task TrueAsync(Func<bool> condition, TimeSpan timeout, string because) =>
+        TrueAsync(condition, timeout, () => because);
+
+    /// <summary>As above, with the message written when the time is up (so it can say what was seen by then).</summary>
+    public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, Func<string> because)
     {
         var deadline = DateTime.UtcNow + TestTimeouts.Scale(timeout);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because}");
+                Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because()}");
             }
 
-            await Task.Delay(20);
+            await Task.Delay(200);
         }
     }
 
@@ -27,7 +31,7 @@ public static class Eventually
                 Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because}");
             }
 
-            await Task.Delay(20);
+            await Task.Delay(200);
         }
     }
 }

@@ -114,7 +114,7 @@ internal sealed class RtmRig : IAsyncDisposable
         Eventually.TrueAsync(() => Connector.Status.IsConnected && Simulator.InRoom(BridgeUid, Room), TimeSpan.FromSeconds(10), because);
 
     public Task WaitStateAsync(SessionState state) =>
-        Eventually.TrueAsync(() => Connector.Status.State == state, TimeSpan.FromSeconds(10), $"the connector is {state} (it is {Connector.Status.State}: {Connector.Status.Reason})");
+        Eventually.TrueAsync(() => Connector.Status.State == state, TimeSpan.FromSeconds(10), () => $"the connector is {state} (it is {Connector.Status.State}: {Connector.Status.Reason})");
 
     public async Task StopConnectorAsync()
     {
