@@ -13,6 +13,7 @@ internal static class CodecBenchmarks
         typeof(ErlangGatewayCodecBenchmarks),
         typeof(ProtobufImCodecBenchmarks),
         typeof(Transport.PendingRequestsBenchmarks),
+        typeof(Transport.FrameSendBenchmarks),
         typeof(Bus.DeliveryBatchBenchmarks),
     ];
 

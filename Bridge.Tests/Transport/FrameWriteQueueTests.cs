@@ -75,6 +75,52 @@ public sealed class FrameWriteQueueTests
         Assert.Equal(["a", "c"], received.Select(r => Encoding.UTF8.GetString(r.Payload)));
     }
 
+    [Fact]
+    public async Task A_sender_that_gives_up_while_its_frame_is_being_written_is_told_at_once_and_the_frame_goes_out_whole()
+    {
+        var wire = new HeldWriteStream();
+        await using var connection = Connect(wire);
+        using var giveUp = new CancellationTokenSource();
+
+        var first = connection.SendAsync("a"u8.ToArray(), FrameKind.Binary, giveUp.Token).AsTask();
+        await wire.FirstWriteStarted.WaitAsync(Wait);
+        await giveUp.CancelAsync();
+        var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.WaitAsync(Wait));
+        Assert.Equal(giveUp.Token, cancelled.CancellationToken);
+
+        wire.ReleaseFirstWrite();
+        await connection.SendAsync("b"u8.ToArray(), FrameKind.Binary, CancellationToken.None).AsTask().WaitAsync(Wait);
+        var received = await ReadBackAsync(wire.Written);
+        Assert.Equal(["a", "b"], received.Select(r => Encoding.UTF8.GetString(r.Payload)));
+    }
+
+    [Fact]
+    public async Task A_written_frame_leaves_nothing_registered_on_a_token_that_lives_on()
+    {
+        var wire = new HeldWriteStream(holdFirst: false);
+        await using var connection = Connect(wire);
+        using var session = new CancellationTokenSource();
+
+        // The send's task is the frame's own: were its token registration left behind, the token
+        // would keep the frame, and with it the task, alive.
+        var sent = await SendAndForgetAsync(connection, session.Token);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(sent.IsAlive, "the written frame is still reachable from the token it was sent with");
+        await session.CancelAsync();
+    }
+
+    /// <summary>Sends one frame and waits until it is written; returns only a weak reference to the send's task.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference> SendAndForgetAsync(WebSocketFrameConnection connection, CancellationToken token)
+    {
+        var send = connection.SendAsync("x"u8.ToArray(), FrameKind.Binary, token).AsTask();
+        await send.WaitAsync(Wait, CancellationToken.None);
+        return new WeakReference(send);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(125)]
