@@ -30,39 +30,25 @@ internal sealed class FrameWriteQueue(WebSocketWireStream stream, Action onWrite
 
     /// <summary>
     /// Completes once the frame is written. A caller that stops waiting (its token) takes the
-    /// frame back if it has not been picked up for a write yet; otherwise it may still go out. The
-    /// frame itself is what the caller awaits, its token registered on it: no wait task, promise or
-    /// state machine per send.
+    /// frame back if it has not been picked up for a write yet; otherwise it may still go out.
     /// </summary>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> payload, FrameKind kind, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, FrameKind kind, CancellationToken cancellationToken)
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        QueuedFrame frame;
+        cancellationToken.ThrowIfCancellationRequested();
+        var (buffer, length) = ClientFrameEncoder.Encode(payload.Span, kind);
+        var frame = new QueuedFrame(buffer, length);
         bool lead;
-        try
+        lock (_gate)
         {
-            var (buffer, length) = ClientFrameEncoder.Encode(payload.Span, kind);
-            frame = new QueuedFrame(buffer, length);
-            lock (_gate)
+            if (_closed)
             {
-                if (_closed)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw new WebSocketException(WebSocketError.InvalidState, "the WebSocket is closing or closed; nothing more can be sent");
-                }
-
-                _queued.Add(frame);
-                lead = !_writerActive;
-                _writerActive = true;
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw new WebSocketException(WebSocketError.InvalidState, "the WebSocket is closing or closed; nothing more can be sent");
             }
-        }
-        catch (Exception ex)
-        {
-            return ValueTask.FromException(ex);
+
+            _queued.Add(frame);
+            lead = !_writerActive;
+            _writerActive = true;
         }
 
         if (lead)
@@ -72,12 +58,21 @@ internal sealed class FrameWriteQueue(WebSocketWireStream stream, Action onWrite
             ThreadPool.UnsafeQueueUserWorkItem(static queue => _ = queue.WriteQueuedAsync(), this, preferLocal: false);
         }
 
-        if (cancellationToken.CanBeCanceled)
+        if (frame.Task.IsCompleted)
         {
-            frame.CancelWith(cancellationToken);
+            await frame.Task.ConfigureAwait(false);
+            return;
         }
 
-        return new ValueTask(frame.Task);
+        try
+        {
+            await frame.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            frame.Withdraw();
+            throw;
+        }
     }
 
     /// <summary>Refuses further frames and waits until the ones queued are written (or failed).</summary>
@@ -206,7 +201,6 @@ internal sealed class FrameWriteQueue(WebSocketWireStream stream, Action onWrite
         private const int Picked = 1;
         private const int Withdrawn = 2;
         private int _state;
-        private CancellationTokenRegistration _cancellation;
 
         public byte[] Buffer => buffer;
 
@@ -219,22 +213,6 @@ internal sealed class FrameWriteQueue(WebSocketWireStream stream, Action onWrite
 
         /// <summary>The sender stopped waiting: the frame is not written unless a write already picked it.</summary>
         public void Withdraw() => Interlocked.CompareExchange(ref _state, Withdrawn, Queued);
-
-        /// <summary>
-        /// Cancels the sender's wait when <paramref name="token"/> fires before the frame is settled
-        /// (and withdraws the frame if no write picked it yet). The registration goes once the frame
-        /// is settled, whichever of the two comes first: the fences make sure that a frame settled
-        /// while its registration was being made is seen here, or the registration there.
-        /// </summary>
-        public void CancelWith(CancellationToken token)
-        {
-            _cancellation = token.UnsafeRegister(static (frame, token) => ((QueuedFrame)frame!).Cancel(token), this);
-            Interlocked.MemoryBarrier();
-            if (Task.IsCompleted)
-            {
-                _cancellation.Unregister();
-            }
-        }
 
         public void Finish(Exception? failure)
         {
@@ -252,15 +230,6 @@ internal sealed class FrameWriteQueue(WebSocketWireStream stream, Action onWrite
             {
                 TrySetException(failure);
             }
-
-            Interlocked.MemoryBarrier();
-            _cancellation.Unregister();
-        }
-
-        private void Cancel(CancellationToken token)
-        {
-            Withdraw();
-            TrySetCanceled(token);
         }
     }
 }

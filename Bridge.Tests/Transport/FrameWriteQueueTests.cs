@@ -101,8 +101,8 @@ public sealed class FrameWriteQueueTests
         await using var connection = Connect(wire);
         using var session = new CancellationTokenSource();
 
-        // The send's task is the frame's own: were its token registration left behind, the token
-        // would keep the frame, and with it the task, alive.
+        // Were the send's token registration left behind, the token would keep the send's wait,
+        // and with it the send's task, alive.
         var sent = await SendAndForgetAsync(connection, session.Token);
         GC.Collect();
         GC.WaitForPendingFinalizers();
