@@ -17,7 +17,7 @@ public static class Eventually
                 Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because()}");
             }
 
-            await Task.Delay(200);
+            await Task.Delay(20);
         }
     }
 
@@ -31,7 +31,7 @@ public static class Eventually
                 Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because}");
             }
 
-            await Task.Delay(200);
+            await Task.Delay(20);
         }
     }
 }
