@@ -171,13 +171,11 @@ public sealed partial class ErlangGatewaySimulator
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason, timeout.Token).ConfigureAwait(false);
-            while (await WebSocketIo.ReadMessageAsync(socket, 1 << 16, timeout.Token).ConfigureAwait(false) is not null)
-            {
-            }
+            await WebSocketIo.AwaitPeerCloseAsync(socket, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
-            // Gone already, or it did not answer in time.
+            // Gone already, or the close frame could not be sent in time.
         }
 
         socket.Abort();

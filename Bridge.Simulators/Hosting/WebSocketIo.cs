@@ -38,4 +38,25 @@ public static class WebSocketIo
             }
         }
     }
+
+    /// <summary>
+    /// After this side sent its close frame: reads, and drops, what the peer still sends until its
+    /// close frame arrives or <paramref name="timeout"/> passes, so the close handshake completes
+    /// before the connection is torn down. A connection closed while the peer's answer is still on
+    /// its way is reset, and the peer may lose the close frame (and what came before it) to the reset.
+    /// </summary>
+    public static async Task AwaitPeerCloseAsync(WebSocket socket, TimeSpan timeout)
+    {
+        try
+        {
+            using var deadline = new CancellationTokenSource(timeout);
+            while (await ReadMessageAsync(socket, 1 << 16, deadline.Token).ConfigureAwait(false) is not null)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            // Gone already, or it did not answer in time.
+        }
+    }
 }

@@ -272,6 +272,12 @@ public sealed class XnestSimulator : IStandaloneSimulator
             try
             {
                 await pump.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                if (socket.State == WebSocketState.CloseSent)
+                {
+                    // The server closed (1007, 1011): the handshake completes before the connection goes, so
+                    // the client reads the close frame rather than a reset.
+                    await WebSocketIo.AwaitPeerCloseAsync(socket, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or TimeoutException or ObjectDisposedException)
             {
