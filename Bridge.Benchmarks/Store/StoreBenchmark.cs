@@ -21,7 +21,7 @@ internal static class StoreBenchmark
           --messages N      messages per pass (default 100000)
           --targets N       delivered copies per message (default 1)
           --batch N         messages per store transaction (default 50)
-          --merge-at N      logged rows that start a merge into the map (default 8192, the store's)
+          --merge-at N      appended rows that start a merge into the indexes (default 8192, the store's)
           --path PATH       the SQLite file (default: a fresh temporary file, deleted afterwards)
         """;
 
@@ -46,7 +46,7 @@ internal static class StoreBenchmark
         {
             if (OptionText(args, "--path") is null)
             {
-                foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+                foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-index", path + "-index-wal", path + "-index-shm", path + ".lock" })
                 {
                     File.Delete(file);
                 }
@@ -100,8 +100,8 @@ internal static class StoreBenchmark
 
     /// <summary>
     /// One retention sweep that finds nothing to remove: what each sweep costs the relay (its 256
-    /// slices hold the store's lock in turn). A sweep first merges the rows the log still holds (in
-    /// the merge's own short slices), so the first slice is reported apart with that merge.
+    /// slices hold the store's lock in turn). A sweep first merges the rows not merged yet (on the
+    /// merge's own connection, beside the relay's), so the first slice is reported apart with that merge.
     /// </summary>
     private static async Task SweepAsync(SqliteBridgeStore store)
     {
@@ -125,13 +125,13 @@ internal static class StoreBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  retention sweep (nothing old): {clock.Elapsed.TotalMilliseconds:F0} ms for 256 slices; the first {first:F1} ms (with merging the {unmerged} rows the log held), the longest of the others {longest:F1} ms"));
+            $"  retention sweep (nothing old): {clock.Elapsed.TotalMilliseconds:F0} ms for 256 slices; the first {first:F1} ms (with merging the {unmerged} rows not merged yet), the longest of the others {longest:F1} ms"));
     }
 
     private static double Quantile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
 
     private static long FileBytes(string path) =>
-        new[] { path, path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+        new[] { path, path + "-wal", path + "-index", path + "-index-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
     private static int Option(string[] args, string name, int fallback) =>
         OptionText(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;

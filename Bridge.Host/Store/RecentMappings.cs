@@ -6,22 +6,21 @@ namespace Bridge.Host.Store;
 /// <summary>One id-map row as the store logged it; <see cref="Endpoint"/> numbers an endpoint of <see cref="RecentMappings"/>.</summary>
 internal readonly record struct LoggedRow(Guid EventId, int Endpoint, string NativeId, bool IsOrigin, long At, long Seq);
 
-/// <summary>Rows to merge (sorted in place) and the endpoints their numbers stand for.</summary>
-internal readonly record struct MergeSnapshot(ArraySegment<LoggedRow> Rows, (EndpointRef Endpoint, string Path)[] Endpoints);
-
 /// <summary>
-/// The id-map rows appended to the store's log and not yet merged into its clustered map, in the
-/// order they were appended, indexed by (event, endpoint) and by native id so a lookup never reads
-/// the log. A key is held once (the first write wins, as in the map). Rows are structs in arrays
-/// sized for <c>capacity</c> rows up front and reused from one merge to the next, so a row costs
-/// no object of its own and the rows a merge retires leave no garbage behind but their native ids.
-/// Not thread-safe: the store touches it only under its lock.
+/// The id-map rows appended to the store and not yet merged into its indexes, and those the last
+/// merge added (see the store's merge), in the order they were appended, indexed by (event,
+/// endpoint) and by native id so a lookup finds them without the indexes. A key is held once (the
+/// first write wins, as in the map). Rows are structs in arrays sized for <c>capacity</c> rows up
+/// front and reused from one merge to the next, so a row costs no object of its own and the rows a
+/// merge retires leave no garbage behind but their native ids. Not thread-safe: the store touches
+/// it only under its lock.
 /// <para>
 /// It also knows which events the map holds no row of: the store marks an event when a lookup in
 /// the map found none of its rows (<see cref="MarkNotInMap"/>); from then on every row the event
-/// gets is appended here, so until a merge moves one of them into the map, a key of that event
-/// not held here is in neither place and the map need not be asked. Under load nearly every
-/// lookup is such a miss: a new event's copies are looked up before and again while they are recorded.
+/// gets is appended here, so while every row of it that the indexes hold is still held here, a key
+/// of that event not held here is in neither place and the map need not be asked. Under load
+/// nearly every lookup is such a miss: a new event's copies are looked up before and again while
+/// they are recorded.
 /// </para>
 /// </summary>
 internal sealed class RecentMappings(int capacity)
@@ -33,7 +32,6 @@ internal sealed class RecentMappings(int capacity)
     private readonly Dictionary<(string Connector, string NativeId), NativeSlot> _byNative = new(capacity);
     private readonly HashSet<Guid> _originEvents = new(capacity);
     private readonly HashSet<Guid> _notInMap = new(capacity);
-    private LoggedRow[] _snapshot = [];
 
     public int Count => _rows.Count;
 
@@ -89,38 +87,6 @@ internal sealed class RecentMappings(int capacity)
 
         var at = slot.Origin > 0 ? slot.Origin : slot.Copy;
         return at > 0 ? _rows[at - 1] : null;
-    }
-
-    /// <summary>
-    /// A copy of the rows appended up to now, with the endpoints their numbers stand for (numbers
-    /// change once rows are removed). The copy's array is reused by the next snapshot: one merge at a time.
-    /// </summary>
-    public MergeSnapshot Snapshot()
-    {
-        if (_snapshot.Length < _rows.Count)
-        {
-            _snapshot = new LoggedRow[Math.Max(_rows.Count, _rows.Capacity)];
-        }
-
-        _rows.CopyTo(_snapshot);
-        return new MergeSnapshot(new ArraySegment<LoggedRow>(_snapshot, 0, _rows.Count), _endpoints.ToArray());
-    }
-
-    /// <summary>Sorts a snapshot's rows as the map clusters them: event id bytes, then connector and path.</summary>
-    public static void SortInKeyOrder(MergeSnapshot snapshot)
-    {
-        var endpoints = snapshot.Endpoints;
-        snapshot.Rows.AsSpan().Sort((a, b) =>
-        {
-            var byId = CompareAsStored(a.EventId, b.EventId);
-            if (byId != 0 || a.Endpoint == b.Endpoint)
-            {
-                return byId;
-            }
-
-            var byConnector = string.CompareOrdinal(endpoints[a.Endpoint].Endpoint.Connector, endpoints[b.Endpoint].Endpoint.Connector);
-            return byConnector != 0 ? byConnector : string.CompareOrdinal(endpoints[a.Endpoint].Path, endpoints[b.Endpoint].Path);
-        });
     }
 
     /// <summary>
@@ -187,16 +153,6 @@ internal sealed class RecentMappings(int capacity)
         {
             slot.Copy = slot.Copy > 0 ? slot.Copy : at + 1;
         }
-    }
-
-    /// <summary>Event ids compared as the map orders them: their 16 bytes, big-endian.</summary>
-    private static int CompareAsStored(Guid a, Guid b)
-    {
-        Span<byte> x = stackalloc byte[16];
-        Span<byte> y = stackalloc byte[16];
-        a.TryWriteBytes(x, bigEndian: true, out _);
-        b.TryWriteBytes(y, bigEndian: true, out _);
-        return x.SequenceCompareTo(y);
     }
 
     /// <summary>The first origin and the first copy held with one native id on one connector: row positions plus one (0 is none).</summary>

@@ -4,51 +4,57 @@ using Microsoft.Data.Sqlite;
 namespace Bridge.Host.Store;
 
 /// <summary>
-/// How new id-map rows reach the map. Event ids are hashes, so rows inserted straight into the map
-/// (clustered on the event id) each land on a random page: once the map outgrows SQLite's page
-/// cache every commit wrote and re-read a page per row. Instead a commit appends its rows to
-/// <c>message_log</c> (its last pages only) and the rows not merged yet are also held in memory
-/// (<see cref="RecentMappings"/>), where lookups find them. Once <see cref="MergeAt"/> rows are
-/// waiting, a background merge moves them into the map sorted by key, so neighbouring rows share a
-/// page write: in short transactions (<see cref="MergeSliceTime"/>, at most <see cref="MergeChunk"/>
-/// rows) with a pause between them, so the relay's own calls are held up by one slice at most; then
-/// it drops them from the log. A merge cut short (a crash, a stop) is finished from the log at the
-/// next start. A key is written once: a row whose key the log or the map already holds is ignored,
-/// as the map's own <c>INSERT OR IGNORE</c> would.
+/// How new id-map rows reach the indexes. A commit appends its rows to <c>message_rows</c> (their
+/// numbers only grow, so it writes the table's last pages) and holds them in memory too
+/// (<see cref="RecentMappings"/>), where lookups find them. The entries of the two indexes land on
+/// random pages (their keys are hashes): written per commit, every entry would rewrite a page of
+/// its own. So once <see cref="MergeAt"/> rows are waiting, a background merge adds all their
+/// entries at once, sorted by key, so that the entries of one merge share their page writes. The
+/// indexes live in a file of their own (<c>PATH-index</c>), which the merge writes on a connection
+/// of its own: its transaction holds up neither the relay's appends nor its lookups. The merge
+/// records in that file how far the indexes reach, in the same transaction; the rows then leave
+/// memory. A merge cut short (a crash, a stop) is finished at the next start, and a missing or
+/// stale index file is rebuilt from the rows. A key is written once: a row whose key the store
+/// already holds is not appended.
 /// </summary>
 public sealed partial class SqliteBridgeStore
 {
     internal const int DefaultMergeAt = 8_192;
-    internal const int DefaultMergeChunk = 512;
     private const int MaxUnmergedFactor = 4;
-    internal static readonly TimeSpan DefaultMergeSliceTime = TimeSpan.FromMilliseconds(2);
-    private static readonly TimeSpan PauseBetweenSlices = TimeSpan.FromMilliseconds(1);
 
     private readonly SemaphoreSlim _mergeGate = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private Task _backgroundMerge = Task.CompletedTask;
+
+    /// <summary>A background merge runs or is about to (read and written under the store's lock).</summary>
+    private bool _merging;
+    private SqliteConnection? _mergeConnection;
+    private MergeStatements? _mergeStatements;
     private long _nextSeq = 1;
+
+    /// <summary>The last row whose index entries are written (under the merge gate).</summary>
+    private long _indexedThrough;
 
     /// <summary>How many appended rows start a background merge.</summary>
     internal int MergeAt { get; init; } = DefaultMergeAt;
 
-    /// <summary>Rows per merge transaction at most.</summary>
-    internal int MergeChunk { get; init; } = DefaultMergeChunk;
+    /// <summary>Rows per merge transaction at most (tests lower it; by default a merge is one transaction).</summary>
+    internal int MergeChunk { get; init; } = int.MaxValue;
 
-    /// <summary>How long one merge transaction keeps adding rows (then the relay's waiting calls go first).</summary>
-    internal TimeSpan MergeSliceTime { get; init; } = DefaultMergeSliceTime;
+    /// <summary>The last row the merge before the last one indexed: the rows after it are still held in memory.</summary>
+    private long _releasedThrough;
 
-    /// <summary>Rows appended and not merged yet (read without the lock: for tests and figures).</summary>
-    internal int Unmerged => _recent.Count;
+    /// <summary>Rows appended and not merged yet (read without the lock: for tests and figures). Row numbers have no gaps.</summary>
+    internal int Unmerged => (int)(Volatile.Read(ref _nextSeq) - 1 - Volatile.Read(ref _indexedThrough));
 
     /// <summary>
-    /// Appends the rows whose key is new to the log, in one transaction. Should appends outrun the
+    /// Appends the rows whose key is new, in one transaction. Should appends outrun the
     /// merge (<see cref="MergeAt"/> × <see cref="MaxUnmergedFactor"/> rows waiting), they wait for the
     /// running merge: memory stays bounded, and a larger merge shares more pages per write.
     /// </summary>
     private async Task AppendAsync<T>(IReadOnlyList<T> records, Func<T, (Guid EventId, EndpointRef Endpoint, string NativeId, bool IsOrigin)> describe, CancellationToken cancellationToken)
     {
-        if (_recent.Count >= MergeAt * MaxUnmergedFactor)
+        if (Unmerged >= MergeAt * MaxUnmergedFactor)
         {
             await _backgroundMerge.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -75,7 +81,7 @@ public sealed partial class SqliteBridgeStore
                     var key = Key(eventId);
                     var path = endpoint.Path;
                     var seq = _nextSeq++;
-                    s.AppendLog.Bind(seq, key, endpoint.Connector, path, nativeId, isOrigin ? 1 : 0, now).ExecuteNonQuery();
+                    s.AppendRow.Bind(seq, key, endpoint.Connector, path, nativeId, isOrigin ? 1 : 0, now, MapKeys.Event(eventId), MapKeys.Native(endpoint.Connector, nativeId)).ExecuteNonQuery();
                     _recent.Add(eventId, endpoint, path, nativeId, isOrigin, now, seq);
                 }
             });
@@ -94,63 +100,112 @@ public sealed partial class SqliteBridgeStore
     /// <summary>Called under the lock after an append.</summary>
     private void MergeInBackgroundIfDue()
     {
-        if (_recent.Count < MergeAt || !_backgroundMerge.IsCompleted || _closing.IsCancellationRequested)
+        if (Unmerged < MergeAt || _merging || _closing.IsCancellationRequested)
         {
             return;
         }
 
+        _merging = true;
         using (ExecutionContext.SuppressFlow())
         {
             _backgroundMerge = Task.Run(MergeInBackgroundAsync);
         }
     }
 
+    /// <summary>
+    /// Merges until fewer than <see cref="MergeAt"/> rows are waiting. Whether to go on is decided
+    /// under the store's lock, where appends decide whether to start a merge: an append that lands
+    /// as a merge ends either is merged by it or starts the next one.
+    /// </summary>
     private async Task MergeInBackgroundAsync()
     {
+        var stopped = false;
         try
         {
-            await MergeLogAsync(_closing.Token).ConfigureAwait(false);
+            do
+            {
+                await MergeLogAsync(_closing.Token).ConfigureAwait(false);
+            }
+            while (await GoOnMergingAsync().ConfigureAwait(false));
+            stopped = true;
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
         {
         }
         catch (Exception e)
         {
-            StoreLog.MergeFailed(_logger, _recent.Count, e.Message);
+            StoreLog.MergeFailed(_logger, Unmerged, e.Message);
+        }
+        finally
+        {
+            if (!stopped)
+            {
+                // Failed or cancelled: the next append past the threshold starts a merge again.
+                await _lock.WaitAsync().ConfigureAwait(false);
+                _merging = false;
+                _lock.Release();
+            }
         }
     }
 
-    /// <summary>Moves every row appended so far into the map (one merge at a time).</summary>
-    private async Task MergeLogAsync(CancellationToken cancellationToken)
+    private async Task<bool> GoOnMergingAsync()
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _merging = Unmerged >= MergeAt && !_closing.IsCancellationRequested;
+            return _merging;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Adds the index entries of every row appended so far (one merge at a time), at most
+    /// <see cref="MergeChunk"/> rows per transaction, each of which also records how far the
+    /// indexes reach. On its own connection when the store is a file (the relay's calls go on
+    /// meanwhile), else under the store's lock. Then the rows the merge before indexed leave
+    /// memory, and this merge's stay until the next (<paramref name="releaseAll"/> lets go of them
+    /// too): the copies of an event are recorded up to a second after its origin, so without them
+    /// a merge in between would send each of those lookups to the indexes. While every indexed row
+    /// of an event is still held, an event marked as not in the indexes stays so (<see cref="RecentMappings.NotInMap"/>).
+    /// </summary>
+    private async Task MergeLogAsync(CancellationToken cancellationToken, bool releaseAll = false)
     {
         await _mergeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var snapshot = await WithLock(_ => _recent.Snapshot(), cancellationToken).ConfigureAwait(false);
-            if (snapshot.Rows.Count == 0)
+            var lastSeq = await WithLock(_ => _nextSeq - 1, cancellationToken).ConfigureAwait(false);
+            while (_indexedThrough < lastSeq)
             {
-                return;
-            }
-
-            var lastSeq = snapshot.Rows[^1].Seq;
-            RecentMappings.SortInKeyOrder(snapshot);
-            for (var start = 0; start < snapshot.Rows.Count;)
-            {
-                if (start > 0)
+                cancellationToken.ThrowIfCancellationRequested();
+                var from = _indexedThrough + 1;
+                var to = (long)Math.Min(lastSeq, _indexedThrough + (long)MergeChunk);
+                if (_mergeStatements is { } own)
                 {
-                    await Task.Delay(PauseBetweenSlices, _time, cancellationToken).ConfigureAwait(false);
+                    own.Merge(from, to);
+                }
+                else
+                {
+                    await WithLock(s => s.Merge.Merge(from, to), cancellationToken).ConfigureAwait(false);
                 }
 
-                var from = start;
-                start = await WithLock(s => MergeSlice(s, snapshot, from), cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _indexedThrough, to);
             }
 
-            await WithLock(s =>
+            var release = releaseAll ? lastSeq : _releasedThrough;
+            if (release > 0)
             {
-                s.InTransaction(() => s.DropMerged.Bind(lastSeq).ExecuteNonQuery());
-                _recent.RemoveThrough(lastSeq);
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
+                await WithLock(_ =>
+                {
+                    _recent.RemoveThrough(release);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
+            _releasedThrough = lastSeq;
         }
         finally
         {
@@ -158,52 +213,135 @@ public sealed partial class SqliteBridgeStore
         }
     }
 
-    /// <summary>
-    /// Merges rows from <paramref name="from"/> on in one transaction, until <see cref="MergeChunk"/>
-    /// rows or <see cref="MergeSliceTime"/> have gone; returns where the next slice starts.
-    /// </summary>
-    private int MergeSlice(Statements s, MergeSnapshot snapshot, int from)
+    /// <summary>The statements of a merge, on the connection that runs it.</summary>
+    private sealed class MergeStatements(SqliteConnection connection) : IDisposable
     {
-        var (rows, endpoints) = snapshot;
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var end = Math.Min(rows.Count, from + MergeChunk);
-        var next = from;
-        s.InTransaction(() =>
+        private readonly PreparedStatement _begin = new(connection, "BEGIN", 0);
+        private readonly PreparedStatement _commit = new(connection, "COMMIT", 0);
+        private readonly PreparedStatement _rollback = new(connection, "ROLLBACK", 0);
+
+        private readonly PreparedStatement _indexEvents = new(connection,
+            "INSERT OR IGNORE INTO idx.event_index (event_key, seq) SELECT event_key, seq FROM main.message_rows WHERE seq BETWEEN $p0 AND $p1 ORDER BY event_key", 2);
+
+        private readonly PreparedStatement _indexNatives = new(connection,
+            "INSERT OR IGNORE INTO idx.native_index (native_key, seq) SELECT native_key, seq FROM main.message_rows WHERE seq BETWEEN $p0 AND $p1 ORDER BY native_key", 2);
+
+        private readonly PreparedStatement _markIndexed = new(connection,
+            "UPDATE idx.merge_state SET indexed_through = $p0", 1);
+
+        /// <summary>
+        /// The entries of rows <paramref name="from"/> to <paramref name="to"/>, in key order, in one
+        /// transaction that writes the index file only (the rows file is read).
+        /// </summary>
+        public bool Merge(long from, long to)
         {
-            while (next < end && (next == from || System.Diagnostics.Stopwatch.GetElapsedTime(started) < MergeSliceTime))
+            _begin.ExecuteNonQuery();
+            try
             {
-                var row = rows[next++];
-                var (endpoint, path) = endpoints[row.Endpoint];
-                s.MergeRow.Bind(Key(row.EventId), endpoint.Connector, path, row.NativeId, row.IsOrigin ? 1 : 0, row.At).ExecuteNonQuery();
+                _indexEvents.Bind(from, to).ExecuteNonQuery();
+                _indexNatives.Bind(from, to).ExecuteNonQuery();
+                _markIndexed.Bind(to).ExecuteNonQuery();
+                _commit.ExecuteNonQuery();
+                return true;
             }
-        });
-        return next;
+            catch
+            {
+                if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
+                {
+                    _rollback.ExecuteNonQuery();
+                }
+
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            _begin.Dispose();
+            _commit.Dispose();
+            _rollback.Dispose();
+            _indexEvents.Dispose();
+            _indexNatives.Dispose();
+            _markIndexed.Dispose();
+        }
     }
 
-    /// <summary>At start: the rows a previous run appended and did not merge go into the map, in the order they came (the first write of a key wins).</summary>
-    private void MergeLeftOverLog(SqliteConnection connection)
+    /// <summary>The SQL functions that compute the index keys of the rows a migration moves.</summary>
+    private static void RegisterKeyFunctions(SqliteConnection connection)
     {
-        var rows = Convert.ToInt64(Query(connection, "SELECT count(*) FROM message_log"), System.Globalization.CultureInfo.InvariantCulture);
-        if (rows == 0)
+        connection.CreateFunction("event_key", static (byte[] id) => MapKeys.Event(id), isDeterministic: true);
+        connection.CreateFunction("native_key", static (string connector, string nativeId) => MapKeys.Native(connector, nativeId), isDeterministic: true);
+    }
+
+    /// <summary>
+    /// At start: the index entries of the rows a previous run appended and did not merge. An index
+    /// that claims rows the file does not hold (the rows file restored from an older copy, say) is
+    /// emptied and built again. Row numbers go on from the last.
+    /// </summary>
+    private void IndexLeftOverRows(SqliteConnection connection)
+    {
+        var indexed = Convert.ToInt64(Query(connection, "SELECT indexed_through FROM idx.merge_state"), System.Globalization.CultureInfo.InvariantCulture);
+        var last = Convert.ToInt64(Query(connection, "SELECT coalesce(max(seq), 0) FROM main.message_rows"), System.Globalization.CultureInfo.InvariantCulture);
+        _nextSeq = last + 1;
+        _indexedThrough = last;
+        if (last == indexed)
         {
             return;
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var from = indexed > last ? 0 : indexed;
         using var tx = connection.BeginTransaction();
-        Execute(connection, tx, """
-            INSERT OR IGNORE INTO message_map (event_id, connector, endpoint, native_id, is_origin, at)
-                SELECT event_id, connector, endpoint, native_id, is_origin, at FROM message_log ORDER BY seq;
-            DELETE FROM message_log;
+        Execute(connection, tx, (indexed > last ? "DELETE FROM idx.event_index; DELETE FROM idx.native_index;" : "") + $"""
+            INSERT OR IGNORE INTO idx.event_index (event_key, seq) SELECT event_key, seq FROM main.message_rows WHERE seq > {from} ORDER BY event_key;
+            INSERT OR IGNORE INTO idx.native_index (native_key, seq) SELECT native_key, seq FROM main.message_rows WHERE seq > {from} ORDER BY native_key;
+            UPDATE idx.merge_state SET indexed_through = {last};
             """);
         tx.Commit();
-        StoreLog.MergedLeftOver(_logger, Path, rows, clock.Elapsed.TotalMilliseconds);
+        StoreLog.IndexedLeftOver(_logger, IndexPath, last - from, clock.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>Stops a background merge between two chunks; what it had not merged stays in the log for the next start.</summary>
+    /// <summary>
+    /// The merge's connection checkpoints the index file's WAL itself (SQLite's automatic
+    /// checkpoint, after the commit that crosses 1,000 pages: on the merge's thread, which nothing
+    /// waits for). Its page caches are SQLite's default size: the index file's holds the pages a
+    /// merge rewrites, kept from one merge to the next (only this connection writes the file under
+    /// load); the rows file's size also bounds the memory of the sort that puts a merge in key
+    /// order (2 MB: about 50,000 entries), past which SQLite would spill the sort to a file.
+    /// </summary>
+    private const string MergeSettings = """
+        PRAGMA wal_autocheckpoint = 1000;
+        """;
+
+    /// <summary>
+    /// The merge's own connection: the rows file (read) with the index file attached (written).
+    /// Deferred transactions, so a merge takes the index file's write lock only, never the rows'.
+    /// </summary>
+    private async Task StartMergingAsync(CancellationToken cancellationToken)
+    {
+        if (InMemory)
+        {
+            return;
+        }
+
+        var connection = await OpenAsync(Path, _busySeconds, cancellationToken).ConfigureAwait(false);
+        Execute(connection, null, MergeSettings);
+        _mergeConnection = connection;
+        _mergeStatements = new MergeStatements(connection);
+    }
+
+    /// <summary>Stops a background merge between two transactions; what it had not merged is merged at the next start.</summary>
     private async Task StopMergingAsync()
     {
         await _closing.CancelAsync().ConfigureAwait(false);
         await _backgroundMerge.ConfigureAwait(false);
+        await _mergeGate.WaitAsync().ConfigureAwait(false);
+        _mergeStatements?.Dispose();
+        _mergeStatements = null;
+        if (_mergeConnection is not null)
+        {
+            await _mergeConnection.DisposeAsync().ConfigureAwait(false);
+            _mergeConnection = null;
+        }
     }
 }

@@ -4,8 +4,8 @@ using Bridge.Host.Telemetry;
 namespace Bridge.Host.Store;
 
 /// <summary>
-/// <c>bridge.store.unmerged</c>: id-map rows appended to the store's log and held in memory, not
-/// yet merged into the map, per open store file. It climbs to the merge threshold and falls back
+/// <c>bridge.store.unmerged</c>: id-map rows appended and held in memory whose entries are not
+/// yet merged into the store's indexes, per open store file. It climbs to the merge threshold and falls back
 /// after each merge; one that keeps climbing means merges fall behind (or fail: a warning says so).
 /// </summary>
 internal static class StoreMetrics
@@ -23,7 +23,7 @@ internal static class StoreMetrics
                 "bridge.store.unmerged",
                 Observe,
                 unit: "{row}",
-                description: "Id-map rows appended to the store's log and not merged into the map yet");
+                description: "Id-map rows appended and not merged into the store's indexes yet");
         }
     }
 

@@ -12,6 +12,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
 
     private static readonly EndpointRef Origin = new("alpha", EndpointKind.Room, "1");
     private static readonly EndpointRef Copy = new("beta", EndpointKind.Group, "g");
+    private static readonly string?[] OriginAndCopy = ["n-e", "b-e"];
 
     public async Task InitializeAsync()
     {
@@ -131,7 +132,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         await _store.RecordIngestAsync(events[0], Origin, "again", default);
         await AssertAnswersAsync();
 
-        // What was only logged is merged at the next start: the map holds every row, the log none.
+        // What was not merged yet is at the next start: the indexes then lead to every row.
         await _store.DisposeAsync();
         Assert.Equal((300, 10), CountRows());
         _store = new SqliteBridgeStore(_path);
@@ -217,7 +218,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         _store = new SqliteBridgeStore(_path) { MergeAt = 16, MergeChunk = 4 };
         await _store.InitializeAsync(CancellationToken.None);
 
-        // One row per append is far quicker than a merge of four rows per slice with a pause after each.
+        // One row per append is far quicker than a merge of four rows per transaction.
         var most = 0;
         for (var i = 0; i < 600; i++)
         {
@@ -228,8 +229,8 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         // At most four times the threshold, plus the one append that may land just as a merge ends.
         Assert.InRange(most, 16, (4 * 16) + 1);
 
-        // Closing may stop a merge between slices: rows already merged then stay in the log too, and
-        // the next start folds the log into the map. After that every append is in the map once.
+        // Closing may stop a merge between two transactions: the next start indexes the rest. After
+        // that the indexes lead to every append, once.
         await _store.DisposeAsync();
         _store = new SqliteBridgeStore(_path);
         await _store.InitializeAsync(CancellationToken.None);
@@ -238,27 +239,15 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_version_2_file_gains_the_log_and_answers_as_before()
+    public async Task A_version_2_file_is_migrated_and_answers_as_before()
     {
-        await _store.DisposeAsync();
-        DeleteFiles();
         var e = Guid.NewGuid();
-        using (var v2 = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false"))
-        {
-            v2.Open();
-            using var create = v2.CreateCommand();
-            create.CommandText = $"""
-                CREATE TABLE message_map (event_id BLOB NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, native_id TEXT NOT NULL,
-                    is_origin INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event_id, connector, endpoint)) WITHOUT ROWID;
-                CREATE INDEX message_map_native ON message_map (connector, native_id);
-                CREATE TABLE cursors (connector TEXT NOT NULL, endpoint TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY (connector, endpoint));
-                INSERT INTO message_map VALUES (unhex('{e:N}'), 'alpha', 'room/1', 'n1', 1, 1);
-                INSERT INTO message_map VALUES (unhex('{e:N}'), 'beta', 'group/g', 'b-7', 0, 2);
-                INSERT INTO cursors VALUES ('alpha', 'room/1', '42');
-                PRAGMA user_version = 2;
-                """;
-            create.ExecuteNonQuery();
-        }
+        await WriteOlderFileAsync(Version2Tables + $"""
+            INSERT INTO message_map VALUES (unhex('{e:N}'), 'alpha', 'room/1', 'n1', 1, 1);
+            INSERT INTO message_map VALUES (unhex('{e:N}'), 'beta', 'group/g', 'b-7', 0, 2);
+            INSERT INTO cursors VALUES ('alpha', 'room/1', '42');
+            PRAGMA user_version = 2;
+            """);
 
         _store = new SqliteBridgeStore(_path);
         await _store.InitializeAsync(CancellationToken.None);
@@ -348,7 +337,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         {
             shell.Open();
             using var read = shell.CreateCommand();
-            read.CommandText = "SELECT count(*) FROM message_map";
+            read.CommandText = "SELECT count(*) FROM message_rows";
             Assert.Equal(1L, read.ExecuteScalar());
         }
 
@@ -472,16 +461,182 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Assert.Equal("kept", await _store.FindNativeAsync(kept, Copy, default));
     }
 
-    /// <summary>Rows in the map and in the log, read from the file (the store must be closed: it holds the file).</summary>
-    private (long Map, long Log) CountRows()
+    [Fact]
+    public async Task Rows_a_merge_indexed_are_held_until_the_next_merge_and_lookups_answer_the_same_throughout()
+    {
+        await _store.DisposeAsync();
+        _store = new SqliteBridgeStore(_path) { MergeAt = 8 };
+        await _store.InitializeAsync(CancellationToken.None);
+        Task FillAsync(string prefix, int count) =>
+            _store.RecordIngestsAsync(Enumerable.Range(0, count).Select(i => new IngestRecord(Guid.NewGuid(), Origin, $"{prefix}{i}")).ToArray(), default);
+
+        // A new event (the lookup marks it as in neither index), its origin merged with seven others.
+        var e = Guid.NewGuid();
+        Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(e, "alpha", "n-e", default));
+        await _store.RecordIngestAsync(e, Origin, "n-e", default);
+        await FillAsync("first", 7);
+        await WaitUntilAsync(() => _store.Unmerged == 0);
+
+        // Its copy is recorded after that merge: absent before, found after, the origin still known.
+        Assert.Null(await _store.FindNativeAsync(e, Copy, default));
+        Assert.Equal(IngestLookup.New, await _store.LookupIngestAsync(Guid.NewGuid(), "beta", "b-e", default));
+        await _store.RecordDeliveryAsync(e, Copy, "b-e", default);
+        Assert.Equal(OriginAndCopy, await _store.FindNativesAsync([(e, Origin), (e, Copy)], default));
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n-e", default));
+
+        // Two merges later both rows have left memory: the indexes answer the same.
+        await FillAsync("second", 7);
+        await WaitUntilAsync(() => _store.Unmerged == 0);
+        await FillAsync("third", 8);
+        await WaitUntilAsync(() => _store.Unmerged == 0);
+        Assert.Equal(OriginAndCopy, await _store.FindNativesAsync([(e, Origin), (e, Copy)], default));
+        Assert.Equal(new MappedMessage(e, Copy, "b-e", IsOrigin: false), await _store.FindByNativeAsync("beta", "b-e", default));
+        Assert.Equal(IngestLookup.DeliveredByBridge, await _store.LookupIngestAsync(Guid.NewGuid(), "beta", "b-e", default));
+        Assert.Null(await _store.FindNativeAsync(e, new EndpointRef("gamma", EndpointKind.Room, "r"), default));
+        await _store.DisposeAsync();
+        Assert.Equal((24, 0), CountRows());
+    }
+
+    [Fact]
+    public async Task A_version_3_file_with_rows_left_in_its_log_is_migrated_and_answers_as_before()
+    {
+        var e = Guid.NewGuid();
+        await WriteOlderFileAsync(Version2Tables + $"""
+            CREATE TABLE message_log (seq INTEGER PRIMARY KEY, event_id BLOB NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL,
+                native_id TEXT NOT NULL, is_origin INTEGER NOT NULL, at INTEGER NOT NULL);
+            INSERT INTO message_map VALUES (unhex('{e:N}'), 'alpha', 'room/1', 'n1', 1, 1);
+            INSERT INTO message_log VALUES (1, unhex('{e:N}'), 'beta', 'group/g', 'b-7', 0, 2);
+            INSERT INTO message_log VALUES (2, unhex('{e:N}'), 'beta', 'group/g', 'b-8', 0, 3);
+            INSERT INTO cursors VALUES ('alpha', 'room/1', '42');
+            PRAGMA user_version = 3;
+            """);
+
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(e, "alpha", "n1", default));
+        Assert.Equal("b-7", await _store.FindNativeAsync(e, Copy, default)); // the log's first write of the key
+        Assert.Equal(new MappedMessage(e, Copy, "b-7", IsOrigin: false), await _store.FindByNativeAsync("beta", "b-7", default));
+        Assert.Null(await _store.FindByNativeAsync("beta", "b-8", default));
+        Assert.Equal("42", await _store.GetCursorAsync("alpha", "room/1", default));
+        await _store.DisposeAsync();
+        Assert.Equal((2, 0), CountRows());
+    }
+
+    [Fact]
+    public async Task A_missing_or_stale_index_file_is_rebuilt_from_the_rows_at_start()
+    {
+        var events = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid()).ToArray();
+        await _store.RecordIngestsAsync(events.Select((e, i) => new IngestRecord(e, Origin, $"n{i}")).ToArray(), default);
+        await _store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-1), 0, default); // merges first
+        await _store.DisposeAsync();
+
+        // Gone: built again from the rows.
+        foreach (var file in new[] { _path + "-index", _path + "-index-wal", _path + "-index-shm" })
+        {
+            File.Delete(file);
+        }
+
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+        Assert.Equal(0, _store.Unmerged);
+        Assert.Equal(new MappedMessage(events[3], Origin, "n3", IsOrigin: true), await _store.FindByNativeAsync("alpha", "n3", default));
+        await _store.DisposeAsync();
+        Assert.Equal((20, 0), CountRows());
+
+        // Claiming rows the rows file does not hold (an older copy of it put back): emptied and built again.
+        using (var index = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path}-index;Pooling=false"))
+        {
+            index.Open();
+            using var ahead = index.CreateCommand();
+            ahead.CommandText = "UPDATE merge_state SET indexed_through = 500; INSERT INTO event_index VALUES (7, 21);";
+            ahead.ExecuteNonQuery();
+        }
+
+        _store = new SqliteBridgeStore(_path);
+        await _store.InitializeAsync(CancellationToken.None);
+        var next = Guid.NewGuid();
+        await _store.RecordIngestAsync(next, Origin, "n-next", default);
+        await _store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-1), 0, default);
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(next, "alpha", "n-next", default));
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(events[0], "alpha", "n0", default));
+        await _store.DisposeAsync();
+        Assert.Equal((21, 0), CountRows());
+    }
+
+    [Fact]
+    public async Task Appends_and_lookups_go_on_while_the_index_file_is_held_by_a_writer()
+    {
+        // A merge writes the index file only: a long one (here a shell holding its write lock)
+        // holds up neither the relay's appends nor its lookups, and the merge catches up after.
+        await _store.DisposeAsync();
+        _store = new SqliteBridgeStore(_path) { MergeAt = 8 };
+        await _store.InitializeAsync(CancellationToken.None);
+        var events = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToArray();
+        using (var shell = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path}-index;Pooling=false"))
+        {
+            shell.Open();
+            using var hold = shell.CreateCommand();
+            hold.CommandText = "BEGIN IMMEDIATE; UPDATE merge_state SET indexed_through = indexed_through;";
+            hold.ExecuteNonQuery();
+
+            var appends = Stopwatch.StartNew();
+            for (var i = 0; i < events.Length; i++)
+            {
+                await _store.RecordIngestAsync(events[i], Origin, $"n{i}", default);
+            }
+
+            Assert.True(appends.Elapsed < TimeSpan.FromSeconds(5), $"40 appends took {appends.Elapsed.TotalSeconds:0.0} s behind the index file's writer");
+            Assert.Equal(new MappedMessage(events[39], Origin, "n39", IsOrigin: true), await _store.FindByNativeAsync("alpha", "n39", default));
+            Assert.Equal(40, _store.Unmerged);
+
+            hold.CommandText = "COMMIT";
+            hold.ExecuteNonQuery();
+        }
+
+        await WaitUntilAsync(() => _store.Unmerged < 8);
+        Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(events[0], "alpha", "n0", default));
+    }
+
+    /// <summary>The map and cursors as versions 2 and 3 wrote them (version 3 added <c>message_log</c>).</summary>
+    private const string Version2Tables = """
+        CREATE TABLE message_map (event_id BLOB NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, native_id TEXT NOT NULL,
+            is_origin INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event_id, connector, endpoint)) WITHOUT ROWID;
+        CREATE INDEX message_map_native ON message_map (connector, native_id);
+        CREATE TABLE cursors (connector TEXT NOT NULL, endpoint TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY (connector, endpoint));
+        """;
+
+    /// <summary>Closes the test's store and writes a file as an older build left it, in place of the store's files.</summary>
+    private async Task WriteOlderFileAsync(string sql)
+    {
+        await _store.DisposeAsync();
+        DeleteFiles();
+        using var older = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false");
+        older.Open();
+        using var create = older.CreateCommand();
+        create.CommandText = sql;
+        create.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Rows the indexes lead to and rows they do not (yet), read from the files (the store must be
+    /// closed: it holds them); both indexes must hold the same rows.
+    /// </summary>
+    private (long Indexed, long NotIndexed) CountRows()
     {
         using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false");
         check.Open();
         using var query = check.CreateCommand();
-        query.CommandText = "SELECT (SELECT count(*) FROM message_map), (SELECT count(*) FROM message_log)";
+        query.CommandText = $"""
+            ATTACH DATABASE '{_path}-index' AS idx;
+            SELECT (SELECT count(*) FROM message_rows),
+                   (SELECT count(*) FROM message_rows r WHERE EXISTS (SELECT 1 FROM idx.event_index i WHERE i.seq = r.seq AND i.event_key = r.event_key)),
+                   (SELECT count(*) FROM message_rows r WHERE EXISTS (SELECT 1 FROM idx.native_index i WHERE i.seq = r.seq AND i.native_key = r.native_key));
+            """;
         using var reader = query.ExecuteReader();
         reader.Read();
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        var (rows, byEvent, byNative) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        Assert.Equal(byEvent, byNative);
+        return (byEvent, rows - byEvent);
     }
 
     /// <summary>What <c>bridge.store.unmerged</c> reports for this test's file now (null: not reported).</summary>
@@ -523,7 +678,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
 
     private void DeleteFiles()
     {
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm" })
+        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm", _path + "-index", _path + "-index-wal", _path + "-index-shm" })
         {
             File.Delete(file);
         }
