@@ -44,13 +44,16 @@ public sealed class FrameWriteQueueTests
         await using var connection = Connect(wire);
 
         // A delivery batch starts the sends of its conversations one after another; the write is
-        // a work item of its own, so the frames queued meanwhile go with it.
+        // a work item of its own, so the frames queued meanwhile go with it. How many that is
+        // depends on when a pool thread picks the write up: on an idle machine after the loop (a
+        // write or two), on a busy one (a full test run on two cores) beside it, taking what has
+        // queued each time (69 writes seen once). One write per frame would mean no gathering.
         var sends = Enumerable.Range(0, 200)
             .Select(i => connection.SendAsync(Encoding.UTF8.GetBytes($"m{i}"), FrameKind.Text, CancellationToken.None).AsTask())
             .ToArray();
         await Task.WhenAll(sends).WaitAsync(Wait);
 
-        Assert.InRange(wire.Writes, 1, 20);
+        Assert.InRange(wire.Writes, 1, 150);
         var received = await ReadBackAsync(wire.Written);
         Assert.Equal(Enumerable.Range(0, 200).Select(i => $"m{i}"), received.Select(r => Encoding.UTF8.GetString(r.Payload)));
     }
