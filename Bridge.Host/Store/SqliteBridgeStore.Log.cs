@@ -26,8 +26,11 @@ public sealed partial class SqliteBridgeStore
     private readonly CancellationTokenSource _closing = new();
     private Task _backgroundMerge = Task.CompletedTask;
 
-    /// <summary>A background merge runs or is about to (read and written under the store's lock).</summary>
+    /// <summary>A background merge runs or is about to (written under the store's lock).</summary>
     private bool _merging;
+
+    /// <summary>Completed when the running merge pass ends (and whenever no merge runs), for appends that wait for one.</summary>
+    private TaskCompletionSource _mergePassed = CompletedPass();
     private SqliteConnection? _mergeConnection;
     private MergeStatements? _mergeStatements;
     private long _nextSeq = 1;
@@ -54,9 +57,11 @@ public sealed partial class SqliteBridgeStore
     /// </summary>
     private async Task AppendAsync<T>(IReadOnlyList<T> records, Func<T, (Guid EventId, EndpointRef Endpoint, string NativeId, bool IsOrigin)> describe, CancellationToken cancellationToken)
     {
-        if (Unmerged >= MergeAt * MaxUnmergedFactor)
+        // One merge pass at a time: a background merge goes on while rows keep coming, so waiting
+        // for all of it could take as long as the load lasts.
+        while (Unmerged >= MergeAt * MaxUnmergedFactor && Volatile.Read(ref _merging))
         {
-            await _backgroundMerge.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Volatile.Read(ref _mergePassed).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await WithLock(s => Append(s, records, describe), cancellationToken).ConfigureAwait(false);
@@ -106,6 +111,7 @@ public sealed partial class SqliteBridgeStore
         }
 
         _merging = true;
+        Volatile.Write(ref _mergePassed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         using (ExecutionContext.SuppressFlow())
         {
             _backgroundMerge = Task.Run(MergeInBackgroundAsync);
@@ -142,10 +148,24 @@ public sealed partial class SqliteBridgeStore
             {
                 // Failed or cancelled: the next append past the threshold starts a merge again.
                 await _lock.WaitAsync().ConfigureAwait(false);
-                _merging = false;
+                StopMergingLocked();
                 _lock.Release();
             }
         }
+    }
+
+    /// <summary>Under the lock, before an append can start the next merge: appends waiting for a pass see that none runs and go on.</summary>
+    private void StopMergingLocked()
+    {
+        _merging = false;
+        Volatile.Read(ref _mergePassed).TrySetResult();
+    }
+
+    private static TaskCompletionSource CompletedPass()
+    {
+        var passed = new TaskCompletionSource();
+        passed.SetResult();
+        return passed;
     }
 
     private async Task<bool> GoOnMergingAsync()
@@ -153,8 +173,13 @@ public sealed partial class SqliteBridgeStore
         await _lock.WaitAsync().ConfigureAwait(false);
         try
         {
-            _merging = Unmerged >= MergeAt && !_closing.IsCancellationRequested;
-            return _merging;
+            if (Unmerged >= MergeAt && !_closing.IsCancellationRequested)
+            {
+                return true;
+            }
+
+            StopMergingLocked();
+            return false;
         }
         finally
         {
@@ -206,6 +231,7 @@ public sealed partial class SqliteBridgeStore
             }
 
             _releasedThrough = lastSeq;
+            Interlocked.Exchange(ref _mergePassed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
         finally
         {
