@@ -16,7 +16,7 @@ internal static class MapKeys
     {
         Span<byte> bytes = stackalloc byte[16];
         eventId.TryWriteBytes(bytes, bigEndian: true, out _);
-        return BinaryPrimitives.ReadInt64BigEndian(bytes);
+        return Event(bytes);
     }
 
     /// <summary>An event key from its stored 16 bytes (the SQL function <c>event_key</c> used when a file is migrated).</summary>

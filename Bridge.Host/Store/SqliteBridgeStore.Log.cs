@@ -242,9 +242,7 @@ public sealed partial class SqliteBridgeStore
     /// <summary>The statements of a merge, on the connection that runs it.</summary>
     private sealed class MergeStatements(SqliteConnection connection) : IDisposable
     {
-        private readonly PreparedStatement _begin = new(connection, "BEGIN", 0);
-        private readonly PreparedStatement _commit = new(connection, "COMMIT", 0);
-        private readonly PreparedStatement _rollback = new(connection, "ROLLBACK", 0);
+        private readonly TransactionStatements _transactions = new(connection);
 
         private readonly PreparedStatement _indexEvents = new(connection,
             "INSERT OR IGNORE INTO idx.event_index (event_key, seq) SELECT event_key, seq FROM main.message_rows WHERE seq BETWEEN $p0 AND $p1 ORDER BY event_key", 2);
@@ -261,31 +259,18 @@ public sealed partial class SqliteBridgeStore
         /// </summary>
         public bool Merge(long from, long to)
         {
-            _begin.ExecuteNonQuery();
-            try
+            _transactions.InTransaction(() =>
             {
                 _indexEvents.Bind(from, to).ExecuteNonQuery();
                 _indexNatives.Bind(from, to).ExecuteNonQuery();
                 _markIndexed.Bind(to).ExecuteNonQuery();
-                _commit.ExecuteNonQuery();
-                return true;
-            }
-            catch
-            {
-                if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
-                {
-                    _rollback.ExecuteNonQuery();
-                }
-
-                throw;
-            }
+            });
+            return true;
         }
 
         public void Dispose()
         {
-            _begin.Dispose();
-            _commit.Dispose();
-            _rollback.Dispose();
+            _transactions.Dispose();
             _indexEvents.Dispose();
             _indexNatives.Dispose();
             _markIndexed.Dispose();
@@ -300,11 +285,12 @@ public sealed partial class SqliteBridgeStore
     }
 
     /// <summary>
-    /// At start: the index entries of the rows a previous run appended and did not merge. An index
-    /// that claims rows the file does not hold (the rows file restored from an older copy, say) is
-    /// emptied and built again. Row numbers go on from the last.
+    /// At start: the index entries of the rows a previous run appended and did not merge, written
+    /// as a merge writes them. An index that claims rows the file does not hold (the rows file
+    /// restored from an older copy, say) is emptied first and built again. Row numbers go on from
+    /// the last.
     /// </summary>
-    private void IndexLeftOverRows(SqliteConnection connection)
+    private void IndexLeftOverRows(SqliteConnection connection, Statements statements)
     {
         var indexed = Convert.ToInt64(Query(connection, "SELECT indexed_through FROM idx.merge_state"), System.Globalization.CultureInfo.InvariantCulture);
         var last = Convert.ToInt64(Query(connection, "SELECT coalesce(max(seq), 0) FROM main.message_rows"), System.Globalization.CultureInfo.InvariantCulture);
@@ -316,15 +302,14 @@ public sealed partial class SqliteBridgeStore
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var from = indexed > last ? 0 : indexed;
-        using var tx = connection.BeginTransaction();
-        Execute(connection, tx, (indexed > last ? "DELETE FROM idx.event_index; DELETE FROM idx.native_index;" : "") + $"""
-            INSERT OR IGNORE INTO idx.event_index (event_key, seq) SELECT event_key, seq FROM main.message_rows WHERE seq > {from} ORDER BY event_key;
-            INSERT OR IGNORE INTO idx.native_index (native_key, seq) SELECT native_key, seq FROM main.message_rows WHERE seq > {from} ORDER BY native_key;
-            UPDATE idx.merge_state SET indexed_through = {last};
-            """);
-        tx.Commit();
-        StoreLog.IndexedLeftOver(_logger, IndexPath, last - from, clock.Elapsed.TotalMilliseconds);
+        if (indexed > last)
+        {
+            statements.InTransaction(() => Execute(connection, null, EmptyIndexes));
+            indexed = 0;
+        }
+
+        statements.Merge.Merge(indexed + 1, last);
+        StoreLog.IndexedLeftOver(_logger, IndexPath, last - indexed, clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>

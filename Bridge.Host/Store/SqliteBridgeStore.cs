@@ -107,15 +107,19 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>Indexes that lead to no row: a new or migrated rows file, or an index file that claims rows the rows file does not hold.</summary>
+    private const string EmptyIndexes = """
+        DELETE FROM idx.event_index;
+        DELETE FROM idx.native_index;
+        UPDATE idx.merge_state SET indexed_through = 0;
+        """;
+
     /// <summary>The rows of a version 2 or 3 map, in the order they were recorded; the index file is built from them at start.</summary>
     private const string MigrateFromMap = RowsTable + """
         INSERT INTO message_rows (event_id, connector, endpoint, native_id, is_origin, at, event_key, native_key)
             SELECT event_id, connector, endpoint, native_id, is_origin, at, event_key(event_id), native_key(connector, native_id) FROM message_map ORDER BY at;
         DROP TABLE message_map;
-        DELETE FROM idx.event_index;
-        DELETE FROM idx.native_index;
-        UPDATE idx.merge_state SET indexed_through = 0;
-        """;
+        """ + EmptyIndexes;
 
     /// <summary>Version 3's log rows not merged yet go into its map first (the first write of a key wins).</summary>
     private const string MigrateFrom3 = """
@@ -138,11 +142,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         ALTER TABLE message_map_v2 RENAME TO message_map;
         """ + CursorsTable + MigrateFromMap;
 
-    private const string CreateCurrent = RowsTable + CursorsTable + """
-        DELETE FROM idx.event_index;
-        DELETE FROM idx.native_index;
-        UPDATE idx.merge_state SET indexed_through = 0;
-        """;
+    private const string CreateCurrent = RowsTable + CursorsTable + EmptyIndexes;
 
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly RecentMappings _recent;
@@ -176,16 +176,19 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
 
         await AcquireInstanceLockAsync(cancellationToken).ConfigureAwait(false);
         SqliteConnection? connection = null;
+        Statements? statements = null;
         try
         {
             connection = await OpenAsync(Path, _busySeconds, cancellationToken).ConfigureAwait(false);
             Execute(connection, null, IndexTables);
             RegisterKeyFunctions(connection);
             MigrateToCurrent(connection);
-            IndexLeftOverRows(connection);
+            statements = new Statements(connection);
+            IndexLeftOverRows(connection, statements);
         }
         catch (Exception e)
         {
+            statements?.Dispose();
             if (connection is not null)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
@@ -201,7 +204,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
             throw;
         }
 
-        _statements = new Statements(connection);
+        _statements = statements;
         _connection = connection;
         await StartCheckpointsAsync(cancellationToken).ConfigureAwait(false);
         await StartMergingAsync(cancellationToken).ConfigureAwait(false);
@@ -499,51 +502,13 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
     /// <summary>The hot statements, each prepared once and re-bound per call (under the store's lock).</summary>
     private sealed class Statements(SqliteConnection connection) : IDisposable
     {
-        private readonly PreparedStatement _begin = new(connection, "BEGIN", 0);
-        private readonly PreparedStatement _commit = new(connection, "COMMIT", 0);
-        private readonly PreparedStatement _rollback = new(connection, "ROLLBACK", 0);
+        private readonly TransactionStatements _transactions = new(connection);
 
         /// <summary>Runs <paramref name="work"/> in one transaction, rolled back if it throws.</summary>
-        public void InTransaction(Action work)
-        {
-            _begin.ExecuteNonQuery();
-            try
-            {
-                work();
-                _commit.ExecuteNonQuery();
-            }
-            catch
-            {
-                RollBackIfOpen();
-                throw;
-            }
-        }
+        public void InTransaction(Action work) => _transactions.InTransaction(work);
 
-        /// <summary>
-        /// Starts a read transaction that ends when the scope is disposed: the statements in it
-        /// read one snapshot and take the WAL's read lock once, instead of each starting a
-        /// transaction of its own (a file lock call or more each time, one of the costlier system
-        /// calls on a virtual machine).
-        /// </summary>
-        public ReadScope Read()
-        {
-            _begin.ExecuteNonQuery();
-            return new ReadScope(this);
-        }
-
-        /// <summary>Ends the transaction, if one is open, without keeping anything it wrote (a read transaction has nothing to keep).</summary>
-        private void RollBackIfOpen()
-        {
-            if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) == 0)
-            {
-                _rollback.ExecuteNonQuery();
-            }
-        }
-
-        public readonly struct ReadScope(Statements statements) : IDisposable
-        {
-            public void Dispose() => statements.RollBackIfOpen();
-        }
+        /// <summary>A read transaction that ends when the scope is disposed (see <see cref="TransactionStatements.Read"/>).</summary>
+        public TransactionStatements.ReadScope Read() => _transactions.Read();
 
         /// <summary>1 if the map holds the event's origin, 0 if only copies of it, nothing if no row.</summary>
         public PreparedStatement EventRows { get; } = new(connection,
@@ -555,7 +520,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
         public PreparedStatement AppendRow { get; } = new(connection,
             "INSERT INTO main.message_rows (seq, event_id, connector, endpoint, native_id, is_origin, at, event_key, native_key) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8)", 9);
 
-        /// <summary>An in-memory store's merge, on this connection (a file's has a connection of its own).</summary>
+        /// <summary>The merge on this connection: a start's, and every merge of an in-memory store (a file's runs on a connection of its own).</summary>
         public MergeStatements Merge { get; } = new(connection);
 
         public PreparedStatement FindNative { get; } = new(connection,
@@ -594,9 +559,7 @@ public sealed partial class SqliteBridgeStore : IBridgeStore
 
         public void Dispose()
         {
-            _begin.Dispose();
-            _commit.Dispose();
-            _rollback.Dispose();
+            _transactions.Dispose();
             FirstRow.Dispose();
             LastRow.Dispose();
             FirstRowFrom.Dispose();

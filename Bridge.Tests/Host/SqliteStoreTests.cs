@@ -262,31 +262,22 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_version_1_file_is_migrated_in_place_and_answers_as_before()
     {
-        await _store.DisposeAsync();
-        DeleteFiles();
-
         // The layout written before schema versions: hex-text ids, a separate ingested table.
         var e = Guid.NewGuid();
         var origin = Guid.NewGuid();
-        using (var v1 = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=false"))
-        {
-            v1.Open();
-            using var create = v1.CreateCommand();
-            create.CommandText = $"""
-                CREATE TABLE ingested (event_id TEXT PRIMARY KEY, connector TEXT NOT NULL, native_id TEXT NOT NULL, at INTEGER NOT NULL);
-                CREATE TABLE message_map (event_id TEXT NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, native_id TEXT NOT NULL,
-                    is_origin INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event_id, connector, endpoint));
-                CREATE INDEX message_map_native ON message_map (connector, native_id);
-                CREATE TABLE cursors (connector TEXT NOT NULL, endpoint TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY (connector, endpoint));
-                INSERT INTO ingested VALUES ('{e:N}', 'alpha', 'n1', 1);
-                INSERT INTO message_map VALUES ('{e:N}', 'alpha', 'room/1', 'n1', 1, 1);
-                INSERT INTO message_map VALUES ('{e:N}', 'beta', 'group/g', 'b-7', 0, 2);
-                INSERT INTO ingested VALUES ('{origin:N}', 'beta', 'b-9', 3);
-                INSERT INTO message_map VALUES ('{origin:N}', 'beta', 'group/g', 'b-9', 1, 3);
-                INSERT INTO cursors VALUES ('alpha', 'room/1', '42');
-                """;
-            create.ExecuteNonQuery();
-        }
+        await WriteOlderFileAsync($"""
+            CREATE TABLE ingested (event_id TEXT PRIMARY KEY, connector TEXT NOT NULL, native_id TEXT NOT NULL, at INTEGER NOT NULL);
+            CREATE TABLE message_map (event_id TEXT NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, native_id TEXT NOT NULL,
+                is_origin INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event_id, connector, endpoint));
+            CREATE INDEX message_map_native ON message_map (connector, native_id);
+            CREATE TABLE cursors (connector TEXT NOT NULL, endpoint TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY (connector, endpoint));
+            INSERT INTO ingested VALUES ('{e:N}', 'alpha', 'n1', 1);
+            INSERT INTO message_map VALUES ('{e:N}', 'alpha', 'room/1', 'n1', 1, 1);
+            INSERT INTO message_map VALUES ('{e:N}', 'beta', 'group/g', 'b-7', 0, 2);
+            INSERT INTO ingested VALUES ('{origin:N}', 'beta', 'b-9', 3);
+            INSERT INTO message_map VALUES ('{origin:N}', 'beta', 'group/g', 'b-9', 1, 3);
+            INSERT INTO cursors VALUES ('alpha', 'room/1', '42');
+            """);
 
         _store = new SqliteBridgeStore(_path);
         await _store.InitializeAsync(CancellationToken.None);
@@ -597,7 +588,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         Assert.Equal(IngestLookup.AlreadyIngested, await _store.LookupIngestAsync(events[0], "alpha", "n0", default));
     }
 
-    /// <summary>The map and cursors as versions 2 and 3 wrote them (version 3 added <c>message_log</c>).</summary>
+    /// <summary>The map and cursors as versions 2 and 3 wrote them (version 3 added <c>message_log</c>; version 1's ids were hex text).</summary>
     private const string Version2Tables = """
         CREATE TABLE message_map (event_id BLOB NOT NULL, connector TEXT NOT NULL, endpoint TEXT NOT NULL, native_id TEXT NOT NULL,
             is_origin INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event_id, connector, endpoint)) WITHOUT ROWID;
