@@ -18,7 +18,9 @@ internal sealed class ImServerConnection
     private readonly WebSocket _socket;
     private readonly ProtobufImSimulator _server;
     private readonly Channel<Outgoing> _outbox;
+    private readonly Lock _gate = new();
     private volatile bool _stalled;
+    private bool _ended;
 
     public ImServerConnection(HttpContext http, WebSocket socket, ProtobufImSimulator server, int bufferFrames, Action onDropped)
     {
@@ -101,16 +103,37 @@ internal sealed class ImServerConnection
         }
     }
 
-    /// <summary>Closes at TCP level: no close frame, as the real server drops a replaced connection.</summary>
+    /// <summary>
+    /// Closes at TCP level: no close frame, as the real server drops a replaced connection. Once the
+    /// request has ended (<see cref="End"/>) there is nothing to abort: its context may already
+    /// serve another request, and aborting it there threw (seen in a test's stop).
+    /// </summary>
     public void Abort()
     {
-        try
+        lock (_gate)
         {
-            _http.Abort();
+            if (_ended)
+            {
+                return;
+            }
+
+            try
+            {
+                _http.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request is being torn down (the client went away first): nothing left to abort.
+            }
         }
-        catch (ObjectDisposedException)
+    }
+
+    /// <summary>Called by the request's handler as it returns: from then on <see cref="Abort"/> leaves the context alone.</summary>
+    public void End()
+    {
+        lock (_gate)
         {
-            // The request already ended (the client went away first): nothing left to abort.
+            _ended = true;
         }
     }
 

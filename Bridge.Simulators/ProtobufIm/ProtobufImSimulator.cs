@@ -203,6 +203,7 @@ public sealed partial class ProtobufImSimulator : IStandaloneSimulator
         }
         finally
         {
+            connection.End();
             _connections.TryRemove(connection, out _);
             if (connection.UserId is { } user)
             {
