@@ -66,6 +66,7 @@ public static class BridgeHostBuilder
         s.AddSingleton<HealthServer>();
         s.AddHostedService(sp => sp.GetRequiredService<HealthServer>());
         s.AddHostedService<ConnectorWorker>();
+        s.AddHostedService<Runtime.NativeHeapTrimmer>();
         services?.Invoke(s);
         return builder.Build();
     }

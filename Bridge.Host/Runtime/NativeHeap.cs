@@ -55,7 +55,34 @@ internal static class NativeHeap
         }
     }
 
+    /// <summary>
+    /// Hands the allocator's free pages back to the kernel (<c>malloc_trim</c>), in every arena and
+    /// not only at a heap's top. False where that is not glibc's allocator; <paramref name="released"/>
+    /// says whether any memory went back.
+    /// </summary>
+    public static bool TryTrim(out bool released)
+    {
+        released = false;
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            released = MallocTrim(0) == 1;
+            return true;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     // Plain DllImport: two ints need no marshalling, and LibraryImport would need unsafe code allowed.
     [DllImport("libc.so.6", EntryPoint = "mallopt", ExactSpelling = true)]
     private static extern int Mallopt(int parameter, int value);
+
+    [DllImport("libc.so.6", EntryPoint = "malloc_trim", ExactSpelling = true)]
+    private static extern int MallocTrim(nuint pad);
 }
