@@ -105,23 +105,52 @@ public sealed class FrameWriteQueueTests
         using var session = new CancellationTokenSource();
 
         // Were the send's token registration left behind, the token would keep the send's wait,
-        // and with it the send's task, alive.
+        // and with it the send's task, alive. The writer's thread settles the frame and runs the
+        // sender's continuation inline, so it can still be on its way out of that call when this
+        // test resumes: the send is looked at again for up to a second.
         var sent = await SendAndForgetAsync(connection, session.Token);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            if (!sent.IsAlive)
+            {
+                break;
+            }
+
+            await Task.Delay(20);
+        }
 
         Assert.False(sent.IsAlive, "the written frame is still reachable from the token it was sent with");
         await session.CancelAsync();
     }
 
-    /// <summary>Sends one frame and waits until it is written; returns only a weak reference to the send's task.</summary>
+    /// <summary>
+    /// Sends one frame that its sender has to wait for, and waits until it is written; returns only a
+    /// weak reference to the send's task. A send whose frame the writer had already written when
+    /// the sender looked completes synchronously, registers nothing and has no task of its own
+    /// (<c>AsTask</c> then hands out the shared completed task, which is always reachable): such a
+    /// send is awaited and another one tried.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static async Task<WeakReference> SendAndForgetAsync(WebSocketFrameConnection connection, CancellationToken token)
     {
-        var send = connection.SendAsync("x"u8.ToArray(), FrameKind.Binary, token).AsTask();
-        await send.WaitAsync(Wait, CancellationToken.None);
-        return new WeakReference(send);
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var pending = connection.SendAsync("x"u8.ToArray(), FrameKind.Binary, token);
+            if (pending.IsCompleted)
+            {
+                await pending;
+                continue;
+            }
+
+            var send = pending.AsTask();
+            await send.WaitAsync(Wait, CancellationToken.None);
+            return new WeakReference(send);
+        }
+
+        throw new InvalidOperationException("every send completed before its sender had to wait");
     }
 
     [Theory]
