@@ -29,14 +29,9 @@ internal static class NativeHeap
     /// <summary>Applies the settings; false where they could not be (not Linux, not glibc, or glibc refused).</summary>
     public static bool Configure()
     {
-        if (!OperatingSystem.IsLinux())
+        var applied = true;
+        return OnGlibc(() =>
         {
-            return false;
-        }
-
-        try
-        {
-            var applied = true;
             if (Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is null)
             {
                 applied &= Mallopt(ArenaMaxParameter, ArenaMax) == 1;
@@ -46,13 +41,7 @@ internal static class NativeHeap
             {
                 applied &= Mallopt(MmapThresholdParameter, MmapThreshold) == 1;
             }
-
-            return applied;
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
+        }) && applied;
     }
 
     /// <summary>
@@ -62,7 +51,15 @@ internal static class NativeHeap
     /// </summary>
     public static bool TryTrim(out bool released)
     {
-        released = false;
+        var trimmed = false;
+        var called = OnGlibc(() => trimmed = MallocTrim(0) == 1);
+        released = trimmed;
+        return called;
+    }
+
+    /// <summary>Runs <paramref name="call"/> into glibc; false where there is none (not Linux, or another C library).</summary>
+    private static bool OnGlibc(Action call)
+    {
         if (!OperatingSystem.IsLinux())
         {
             return false;
@@ -70,7 +67,7 @@ internal static class NativeHeap
 
         try
         {
-            released = MallocTrim(0) == 1;
+            call();
             return true;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
