@@ -657,15 +657,8 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         return seen;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the background merge did not finish in 10 s");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) =>
+        Eventually.TrueAsync(condition, TimeSpan.FromSeconds(10), "the background merge caught up");
 
     private void DeleteFiles()
     {

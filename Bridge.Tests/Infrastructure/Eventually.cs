@@ -9,12 +9,13 @@ public static class Eventually
     /// <summary>As above, with the message written when the time is up (so it can say what was seen by then).</summary>
     public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, Func<string> because)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Scale(timeout);
+        var started = DateTime.UtcNow;
+        var deadline = started + TestTimeouts.Scale(timeout);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because()}");
+                Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because()}{ThreadPoolStalls.During(started)}");
             }
 
             await Task.Delay(20);
@@ -23,12 +24,13 @@ public static class Eventually
 
     public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, string because)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Scale(timeout);
+        var started = DateTime.UtcNow;
+        var deadline = started + TestTimeouts.Scale(timeout);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because}");
+                Assert.Fail($"timed out after {timeout.TotalSeconds:0.#} s waiting until {because}{ThreadPoolStalls.During(started)}");
             }
 
             await Task.Delay(20);
