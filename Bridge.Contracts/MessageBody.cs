@@ -55,6 +55,12 @@ public sealed record MessageBody(BodyKind Kind, string? Text, string? Url = null
     public static MessageBody FromUtf8(BodyKind kind, ReadOnlyMemory<byte> utf8Text, string? url = null, string? fileName = null, long? size = null) =>
         new(kind, utf8Text, url, fileName, size);
 
+    /// <summary>
+    /// The same body owning its text: one held as UTF-8 gets a copy of its own, for keeping past the
+    /// moment its buffer may be reused (a connector's send, see <c>OutboundMessage</c>).
+    /// </summary>
+    public MessageBody Detached() => _utf8 is { } utf8 ? new(Kind, utf8.ToArray(), Url, FileName, Size) : this;
+
     public static MessageBody Media(BodyKind kind, string url, string? fileName = null, long? size = null) =>
         new(kind, (string?)null, url, fileName, size);
 

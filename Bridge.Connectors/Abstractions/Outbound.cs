@@ -5,7 +5,10 @@ namespace Bridge.Connectors.Abstractions;
 /// <summary>
 /// A message to post on <see cref="Target"/>. <see cref="IdempotencyKey"/> (32 lower-case hex
 /// characters) is the same on every retry of the same delivery; connectors put it (or a value
-/// derived from it) in the backend's own client message id field.
+/// derived from it) in the backend's own client message id field. <see cref="Body"/> (like an
+/// edit's new body) may hold its text as UTF-8 in a buffer the bridge reuses once the send has
+/// returned: a connector reads it during the call (into its frame) and keeps nothing of it
+/// afterwards; one that must keeps <see cref="MessageBody.Detached"/>.
 /// </summary>
 public sealed record OutboundMessage(
     EndpointRef Target,

@@ -7,7 +7,9 @@ namespace Bridge.Host.Bus;
 /// with its connection must not hold a partition (and the connection's recovery) forever: the
 /// send fails, nothing is acknowledged, and the source redelivers. Every outcome is reported to
 /// the <see cref="BusSendMonitor"/>, which tells a stuck bus from a slow one. A
-/// <c>serializer</c> replaces the bus's default (MassTransit's JSON envelope) for this send.
+/// <c>serializer</c> replaces the bus's default (MassTransit's JSON envelope) for this send; a
+/// body it makes in pooled storage (<see cref="Serialization.IRecyclableBody"/>) is given back once
+/// the send is confirmed.
 /// </summary>
 internal static class BoundedSend
 {
@@ -26,8 +28,10 @@ internal static class BoundedSend
             }
             else
             {
+                SendContext<T>? sent = null;
                 await endpoint.Send(message, context =>
                 {
+                    sent = context;
                     if (serializer is not null)
                     {
                         context.Serializer = serializer;
@@ -38,7 +42,11 @@ internal static class BoundedSend
                         context.Headers.Set(key, value);
                     }
                 }, bounded.Token).ConfigureAwait(false);
+
+                // Only after a confirm: a send that failed or timed out may still be read by the transport.
+                Serialization.IRecyclableBody.AfterConfirm(sent);
             }
+
             monitor.Confirmed();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

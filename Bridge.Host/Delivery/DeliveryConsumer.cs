@@ -105,6 +105,13 @@ public sealed partial class DeliveryConsumer(
         }
 
         CompleteOnlyIfStillConnected(context);
+
+        // Every send returned, each at its first attempt, and the dead-letter copies are confirmed:
+        // nothing reads this batch's texts any more (outcome events carry none).
+        if (!_sender.AnyAttemptFailed)
+        {
+            Bus.Serialization.ReceivedBatchLease.Return(context);
+        }
     }
 
     /// <summary>Waits for this queue's earlier batches to finish with this conversation, when they overlap with this one.</summary>

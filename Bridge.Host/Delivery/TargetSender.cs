@@ -26,6 +26,14 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
 {
     private static readonly TimeSpan NotConnectedPoll = TimeSpan.FromMilliseconds(250);
     private readonly SendDeadlines _deadlines = new(config.SendTimeout);
+    private volatile bool _anyAttemptFailed;
+
+    /// <summary>
+    /// Whether an attempt of this batch did not succeed (timed out, refused, not connected, threw):
+    /// a connector may still be working on such a send after its call returned, so the batch's
+    /// texts are not handed back for reuse (<see cref="Bus.Serialization.ReceivedBatchLease"/>).
+    /// </summary>
+    public bool AnyAttemptFailed => _anyAttemptFailed;
 
     /// <summary>
     /// Sends until acknowledged or given up. <paramref name="pipelined"/>: the failed first attempt
@@ -64,6 +72,8 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
                 return DeliveryOutcome.Sent(result.NativeMessageId!);
             }
 
+            _anyAttemptFailed = true;
+
             Activity.Current?.AddEvent(new ActivityEvent("send failed", tags: new ActivityTagsCollection { ["bridge.result"] = result.ToString() }));
             if (result.Failure == SendFailureKind.NotConnected)
             {
@@ -96,14 +106,18 @@ internal sealed class TargetSender(DeliveryConfig config, TimeProvider time, ILo
     /// </summary>
     public async Task<SendResult> AttemptAsync(IConnector connector, DeliverMessage d, SendWritten? written, CancellationToken ct)
     {
+        SendResult result;
         try
         {
-            return await StartAttempt(connector, d, written, _deadlines.For(ct)).ConfigureAwait(false);
+            result = await StartAttempt(connector, d, written, _deadlines.For(ct)).ConfigureAwait(false);
         }
         catch (Exception ex) when (Settles(ex, ct, out var settled))
         {
-            return settled;
+            result = settled;
         }
+
+        _anyAttemptFailed |= !result.Succeeded;
+        return result;
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ public sealed class RoutePublisher
         for (var p = 0; p < _partitions.Length; p++)
         {
             var partition = p;
-            _partitions[p] = new GroupCommit<Pending>(batch => FlushAsync(partition, batch), topology.MaxBatch, p => EstimatedBytes(p.Message), topology.MaxBatchBytes);
+            _partitions[p] = new GroupCommit<Pending>(batch => FlushAsync(partition, batch), topology.MaxBatch, p => BatchSerialization.EstimatedBytes(p.Message), topology.MaxBatchBytes);
         }
     }
 
@@ -58,13 +58,6 @@ public sealed class RoutePublisher
         }
 
         await _store.RecordIngestsAsync(records, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>About what the event adds to a batch on the wire: its texts (UTF-8, JSON-escaped ASCII) and a fixed share for ids, names and the envelope.</summary>
-    internal static long EstimatedBytes(InboundEvent e)
-    {
-        static long Text(Bridge.Contracts.V1.MessageBody? body) => body is null ? 0 : body.TextSizeEstimate() + (body.Url?.Length ?? 0) + (body.FileName?.Length ?? 0);
-        return 512 + Text(e.Posted?.Body) + Text(e.Edited?.NewBody);
     }
 
     private readonly record struct Pending(IngestRecord Ingest, InboundEvent Message);

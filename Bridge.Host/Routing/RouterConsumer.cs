@@ -94,6 +94,9 @@ public sealed class RouterConsumer(
         }
 
         Delivery.DeliveryConsumer.CompleteOnlyIfStillConnected(context);
+
+        // Every delivery batch made from these events is confirmed: their texts are not read again.
+        ReceivedBatchLease.Return(context);
     }
 
     private async Task<(string Type, List<DeliverMessage> Deliveries)> RouteOneAsync(InboundEvent e, string? trace, CancellationToken ct)

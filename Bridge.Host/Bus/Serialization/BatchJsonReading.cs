@@ -31,7 +31,8 @@ internal static class BatchJsonReading
     }
 
     /// <summary>
-    /// Reads a string token (or null) as UTF-8 of its own (<see cref="JsonUtf8Text"/>). Invalid UTF-8
+    /// Reads a string token (or null) as UTF-8 of its own (<see cref="JsonUtf8Text"/>), or as a slice
+    /// of the body when that is read under a <see cref="ReceivedBatchLease"/>. Invalid UTF-8
     /// (which the bridge's writer never produces) is an error, as it is for a string read.
     /// </summary>
     public static ReadOnlyMemory<byte>? Utf8Text(ref Utf8JsonReader reader, string property)
@@ -46,7 +47,9 @@ internal static class BatchJsonReading
             throw new JsonException($"The property '{property}' must be a string, not {reader.TokenType}.");
         }
 
-        return JsonUtf8Text.TryRead(ref reader, out var utf8) ? utf8 : throw new JsonException($"The property '{property}' is not valid UTF-8.");
+        return ReceivedBatchLease.TrySlice(ref reader, out var utf8) || JsonUtf8Text.TryRead(ref reader, out utf8)
+            ? utf8
+            : throw new JsonException($"The property '{property}' is not valid UTF-8.");
     }
 
     /// <summary>Moves to the value of the next property and says which it is; false at the object's end.</summary>

@@ -22,8 +22,19 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
 {
     private readonly JsonTypeInfo<T> _typeInfo = BatchJson.TypeInfo<T>();
 
-    public BatchSerializer(string mediaType)
+    private readonly Func<T, long> _estimatedBytes;
+    private readonly bool _leaseTexts;
+
+    /// <param name="mediaType">The content type the batches travel under.</param>
+    /// <param name="estimatedBytes">About how large a batch's body will be, to serialize it without growing the buffer.</param>
+    /// <param name="leaseTexts">
+    /// Whether a received batch's texts are read as slices of a pooled copy of its body
+    /// (<see cref="ReceivedBatchLease"/>): only for a consumer that returns the lease when it is done.
+    /// </param>
+    public BatchSerializer(string mediaType, Func<T, long> estimatedBytes, bool leaseTexts = false)
     {
+        _estimatedBytes = estimatedBytes;
+        _leaseTexts = leaseTexts;
         ContentType = new ContentType(mediaType);
         SupportedMessageTypes = [MessageUrn.ForTypeString<T>()];
     }
@@ -39,18 +50,26 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
     public MessageBody GetMessageBody<TMessage>(SendContext<TMessage> context)
         where TMessage : class =>
         context.Message is T message
-            ? new BatchMessageBody<T>(message, _typeInfo)
+            ? new BatchMessageBody<T>(message, _typeInfo, (int)Math.Clamp(_estimatedBytes(message), 4096, BatchBodyPool.MaxPooled))
             : throw new SerializationException($"{ContentType.MediaType} carries {typeof(T).Name} only, not {typeof(TMessage).Name}");
 
-    public ConsumeContext Deserialize(ReceiveContext receiveContext) =>
-        new BodyConsumeContext(receiveContext, Deserialize(receiveContext.Body, receiveContext.TransportHeaders, receiveContext.InputAddress));
-
-    public SerializerContext Deserialize(MessageBody body, Headers headers, Uri? destinationAddress = null)
+    public ConsumeContext Deserialize(ReceiveContext receiveContext)
     {
-        T? message;
+        var body = ReceivedBody.Span(receiveContext.Body);
+        var message = _leaseTexts ? ReceivedBatchLease.Read(receiveContext, body, Read) : Read(body);
+        return new BodyConsumeContext(receiveContext, Context(message, receiveContext.TransportHeaders, receiveContext.InputAddress));
+    }
+
+    public SerializerContext Deserialize(MessageBody body, Headers headers, Uri? destinationAddress = null) =>
+        Context(Read(ReceivedBody.Span(body)), headers, destinationAddress);
+
+    private T Read(ReadOnlyMemory<byte> body) => Read(body.Span);
+
+    private T Read(ReadOnlySpan<byte> body)
+    {
         try
         {
-            message = JsonSerializer.Deserialize(ReceivedBody.Span(body), _typeInfo);
+            return JsonSerializer.Deserialize(body, _typeInfo) ?? throw new SerializationException($"the {ContentType.MediaType} body is null");
         }
         catch (JsonException ex)
         {
@@ -58,11 +77,10 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
             // message's MT-Fault-Message header, and that header should say which contract failed.
             throw new SerializationException($"the {ContentType.MediaType} body is not a valid {typeof(T).Name}: {ex.Message}");
         }
-
-        return new BatchSerializerContext<T>(this,
-            new RawMessageContext(headers, destinationAddress, RawSerializerOptions.Default),
-            message ?? throw new SerializationException($"the {ContentType.MediaType} body is null"));
     }
+
+    private BatchSerializerContext<T> Context(T message, Headers headers, Uri? destinationAddress) =>
+        new(this, new RawMessageContext(headers, destinationAddress, RawSerializerOptions.Default), message);
 
     public MessageBody GetMessageBody(string text) => new StringMessageBody(text);
 

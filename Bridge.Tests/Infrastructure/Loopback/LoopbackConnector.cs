@@ -112,7 +112,8 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
             return Task.FromResult(SendResult.Rejected($"{Name} refuses text containing '{poison}'", "POISON"));
         }
 
-        var delivery = _backend.Deliver(message.Target.Path, message.Body, message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
+        // Kept past the send, so detached from the bridge's buffer (see OutboundMessage).
+        var delivery = _backend.Deliver(message.Target.Path, message.Body.Detached(), message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
         return Task.FromResult(SendResult.Sent(delivery.NativeId));
     }
 
@@ -124,7 +125,7 @@ public sealed class LoopbackConnector(ConnectorContext context, LoopbackOptions 
             return SendResult.NotConnected($"{Name} backend is down");
         }
 
-        var (fault, delivery) = _backend.Receive(message.Target.Path, message.Body, message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
+        var (fault, delivery) = _backend.Receive(message.Target.Path, message.Body.Detached(), message.IdempotencyKey, message.ReplyToNativeId, message.EventId);
         if (delivery is null)
         {
             return fault == LoopbackFault.Throws
