@@ -10,10 +10,11 @@ namespace Bridge.Host.Bus.Serialization;
 /// <summary>
 /// A received batch's body copied once into a pooled array, which the batch's texts point into
 /// instead of each being copied into an array of its own (<see cref="BatchJsonReading.Utf8Text"/>).
-/// For the router, which only passes texts on, that was one 60 KB array per 60 KB message, promoted
-/// while its batch was routed and collected in generation 2. The array goes back to the pool only
-/// through <see cref="Return"/>, which the consumer calls when it has finished with the batch and
-/// everything it made from it: every send confirmed, so nothing reads the texts any more. A consume
+/// For the router and the delivery stage, which pass texts on, that was one 60 KB array per 60 KB
+/// message in each, promoted while its batch was worked on and collected in generation 2. The array
+/// goes back to the pool only through <see cref="Return(ConsumeContext)"/>, which the consumer calls
+/// when it has finished with the batch and everything it made from it (every send confirmed, or
+/// every post acknowledged at its first attempt), so nothing reads the texts any more. A consume
 /// that fails never returns it; the collector then takes the array like any other, so a text that
 /// outlives its consume stays valid, only the reuse is lost.
 /// </summary>
