@@ -49,19 +49,18 @@ public class PooledBatchBodyTests
     public void A_large_body_is_padded_with_spaces_to_its_class_reads_back_equal_and_its_array_serves_again_once_recycled()
     {
         var batch = Batch(Text(3_000_000, 'a'), "short");
-        var body = (BatchMessageBody<RouteBatch>)BatchSerialization.Route.GetMessageBody(new MessageSendContext<RouteBatch>(batch, CancellationToken.None));
+        var body = BodyOf(batch);
         var bytes = body.GetBytes();
         var json = bytes.AsSpan().TrimEnd((byte)' ');
         Assert.Equal(BatchBodyPool.ClassSize(json.Length), bytes.Length);
         Assert.True(bytes.Length > json.Length, "a 3 MB body is not a class size by chance");
         Assert.Same(bytes, body.GetBytes());
 
-        var read = BatchSerialization.Route.Deserialize(new MemoryMessageBody(bytes), new DictionarySendHeaders(new Dictionary<string, object?>()));
-        Assert.True(read.TryGetMessage<RouteBatch>(out var message));
-        Assert.Equal(batch.Events.Select(e => e.Posted!.Body.Text), message!.Events.Select(e => e.Posted!.Body.Text));
+        var message = ReadBack(bytes);
+        Assert.Equal(batch.Events.Select(e => e.Posted!.Body.Text), message.Events.Select(e => e.Posted!.Body.Text));
 
         body.Recycle();
-        var again = (BatchMessageBody<RouteBatch>)BatchSerialization.Route.GetMessageBody(new MessageSendContext<RouteBatch>(Batch(Text(3_000_000, 'b'), "short"), CancellationToken.None));
+        var again = BodyOf(Batch(Text(3_000_000, 'b'), "short"));
         Assert.Same(bytes, again.GetBytes());
         Assert.Equal((byte)'b', bytes[json.IndexOf("bbb"u8)]);
         again.Recycle();
@@ -70,9 +69,8 @@ public class PooledBatchBodyTests
     [Fact]
     public void A_body_that_is_not_recycled_keeps_its_array()
     {
-        var body = (BatchMessageBody<RouteBatch>)BatchSerialization.Route.GetMessageBody(new MessageSendContext<RouteBatch>(Batch(Text(2_500_000, 'c')), CancellationToken.None));
-        var bytes = body.GetBytes();
-        var other = (BatchMessageBody<RouteBatch>)BatchSerialization.Route.GetMessageBody(new MessageSendContext<RouteBatch>(Batch(Text(2_500_000, 'd')), CancellationToken.None));
+        var bytes = BodyOf(Batch(Text(2_500_000, 'c'))).GetBytes();
+        var other = BodyOf(Batch(Text(2_500_000, 'd')));
         Assert.NotSame(bytes, other.GetBytes());
         Assert.Contains("ccc", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
     }
@@ -81,11 +79,10 @@ public class PooledBatchBodyTests
     public void Texts_read_under_a_lease_point_into_its_copy_and_a_returned_lease_is_overwritten()
     {
         var batch = Batch(Text(70_000, 'x'), "two", "with \"quotes\"\n");
-        var json = BatchSerialization.Route.GetMessageBody(new MessageSendContext<RouteBatch>(batch, CancellationToken.None)).GetBytes();
+        var json = BodyOf(batch).GetBytes();
 
-        var read = ReceivedBatchLease.Read(json, body => BatchSerialization.Route.Deserialize(new MemoryMessageBody(body), new DictionarySendHeaders(new Dictionary<string, object?>())), out var lease);
-        Assert.True(read.TryGetMessage<RouteBatch>(out var message));
-        var bodies = message!.Events.Select(e => e.Posted!.Body).ToArray();
+        var message = ReceivedBatchLease.Read(json, ReadBack, out var lease);
+        var bodies = message.Events.Select(e => e.Posted!.Body).ToArray();
         Assert.Equal(batch.Events.Select(e => e.Posted!.Body.Text), bodies.Select(b => Encoding.UTF8.GetString(Utf8(b).Span)));
 
         // The two plain texts share one array, the leased copy (not the body that was read); the
@@ -107,10 +104,8 @@ public class PooledBatchBodyTests
     public void Without_a_lease_each_text_is_a_copy_of_its_own()
     {
         var batch = Batch(Text(70_000, 'y'), "two");
-        var json = BatchSerialization.Route.GetMessageBody(new MessageSendContext<RouteBatch>(batch, CancellationToken.None)).GetBytes();
-        var read = BatchSerialization.Route.Deserialize(new MemoryMessageBody(json), new DictionarySendHeaders(new Dictionary<string, object?>()));
-        Assert.True(read.TryGetMessage<RouteBatch>(out var message));
-        Assert.True(MemoryMarshal.TryGetArray(Utf8(message!.Events[0].Posted!.Body), out var first));
+        var message = ReadBack(BodyOf(batch).GetBytes());
+        Assert.True(MemoryMarshal.TryGetArray(Utf8(message.Events[0].Posted!.Body), out var first));
         Assert.True(MemoryMarshal.TryGetArray(Utf8(message.Events[1].Posted!.Body), out var second));
         Assert.NotSame(first.Array, second.Array);
         Assert.Equal(70_000, first.Count);
@@ -126,6 +121,17 @@ public class PooledBatchBodyTests
         Assert.Equal("hello there", detached.Text);
         var plain = MessageBody.FromText("as a string");
         Assert.Same(plain, plain.Detached());
+    }
+
+    private static BatchMessageBody<RouteBatch> BodyOf(RouteBatch batch) =>
+        (BatchMessageBody<RouteBatch>)BatchSerialization.Route.GetMessageBody(new MessageSendContext<RouteBatch>(batch, CancellationToken.None));
+
+    /// <summary>Reads a route batch body the way a consumer's deserializer does, outside a lease unless the caller holds one.</summary>
+    private static RouteBatch ReadBack(ReadOnlyMemory<byte> body)
+    {
+        var read = BatchSerialization.Route.Deserialize(new MemoryMessageBody(body), new DictionarySendHeaders(new Dictionary<string, object?>()));
+        Assert.True(read.TryGetMessage<RouteBatch>(out var message));
+        return message!;
     }
 
     private static ReadOnlyMemory<byte> Utf8(MessageBody body) =>

@@ -9,7 +9,7 @@ namespace Bridge.Host.Bus.Serialization;
 
 /// <summary>
 /// A batch's body, serialized once, when the transport first asks for it, into an array from the
-/// <see cref="BatchBodyPool"/> (padded with spaces to its size class). <see cref="Recycle{T}"/> gives
+/// <see cref="BatchBodyPool"/> (padded with spaces to its size class). <see cref="Recycle"/> gives
 /// the array back once the send is confirmed: the broker client has copied it into its frames by then.
 /// </summary>
 internal sealed class BatchMessageBody<T>(T message, JsonTypeInfo<T> typeInfo, int estimatedBytes) : MessageBody, IRecyclableBody

@@ -14,9 +14,9 @@ internal static class BatchSerialization
     public const string RouteBatchMediaType = "application/vnd.bridge.route-batch.v1+json";
     public const string DeliveryBatchMediaType = "application/vnd.bridge.delivery-batch.v1+json";
 
-    public static BatchSerializer<RouteBatch> Route { get; } = new(RouteBatchMediaType, b => b.Events.Sum(EstimatedBytes), leaseTexts: true);
+    public static BatchSerializer<RouteBatch> Route { get; } = new(RouteBatchMediaType, b => b.Events.Sum(EstimatedBytes));
 
-    public static BatchSerializer<DeliveryBatch> Delivery { get; } = new(DeliveryBatchMediaType, b => b.Deliveries.Sum(d => PerEntry + EstimatedBytes(d.Body)), leaseTexts: true);
+    public static BatchSerializer<DeliveryBatch> Delivery { get; } = new(DeliveryBatchMediaType, b => b.Deliveries.Sum(d => PerEntry + EstimatedBytes(d.Body)));
 
     /// <summary>About what an entry's ids, names, times and JSON add to a batch besides its texts.</summary>
     private const int PerEntry = 512;

@@ -23,18 +23,14 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
     private readonly JsonTypeInfo<T> _typeInfo = BatchJson.TypeInfo<T>();
 
     private readonly Func<T, long> _estimatedBytes;
-    private readonly bool _leaseTexts;
+    private readonly Func<ReadOnlyMemory<byte>, T> _readLeased;
 
     /// <param name="mediaType">The content type the batches travel under.</param>
     /// <param name="estimatedBytes">About how large a batch's body will be, to serialize it without growing the buffer.</param>
-    /// <param name="leaseTexts">
-    /// Whether a received batch's texts are read as slices of a pooled copy of its body
-    /// (<see cref="ReceivedBatchLease"/>): only for a consumer that returns the lease when it is done.
-    /// </param>
-    public BatchSerializer(string mediaType, Func<T, long> estimatedBytes, bool leaseTexts = false)
+    public BatchSerializer(string mediaType, Func<T, long> estimatedBytes)
     {
         _estimatedBytes = estimatedBytes;
-        _leaseTexts = leaseTexts;
+        _readLeased = body => Read(body.Span);
         ContentType = new ContentType(mediaType);
         SupportedMessageTypes = [MessageUrn.ForTypeString<T>()];
     }
@@ -53,17 +49,18 @@ internal sealed class BatchSerializer<T> : IMessageSerializer, IMessageDeseriali
             ? new BatchMessageBody<T>(message, _typeInfo, (int)Math.Clamp(_estimatedBytes(message), 4096, BatchBodyPool.MaxPooled))
             : throw new SerializationException($"{ContentType.MediaType} carries {typeof(T).Name} only, not {typeof(TMessage).Name}");
 
+    /// <summary>
+    /// A received batch, its texts read as slices of a pooled copy of its body
+    /// (<see cref="ReceivedBatchLease"/>), which its consumer returns when it is done with them.
+    /// </summary>
     public ConsumeContext Deserialize(ReceiveContext receiveContext)
     {
-        var body = ReceivedBody.Span(receiveContext.Body);
-        var message = _leaseTexts ? ReceivedBatchLease.Read(receiveContext, body, Read) : Read(body);
+        var message = ReceivedBatchLease.Read(receiveContext, ReceivedBody.Span(receiveContext.Body), _readLeased);
         return new BodyConsumeContext(receiveContext, Context(message, receiveContext.TransportHeaders, receiveContext.InputAddress));
     }
 
     public SerializerContext Deserialize(MessageBody body, Headers headers, Uri? destinationAddress = null) =>
         Context(Read(ReceivedBody.Span(body)), headers, destinationAddress);
-
-    private T Read(ReadOnlyMemory<byte> body) => Read(body.Span);
 
     private T Read(ReadOnlySpan<byte> body)
     {
